@@ -1,0 +1,284 @@
+//! Reads a manifest file into its raw form: YAML syntax and the top-level shape checked,
+//! each user still a YAML value so that [`super::validate`] can report every bad user.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use std::sync::LazyLock;
+
+use miette::SourceSpan;
+use regex::Regex;
+use serde::Deserialize;
+
+use super::problem::{ManifestError, ManifestPath, Problem, SourceText};
+use super::source_map::{Segment, SourceMap};
+use super::{MANIFEST_VERSION, Manifest, UserSpec};
+
+/// A manifest as read from disk: its text and its raw top-level structure.
+pub type RawManifest = Manifest<serde_yaml::Value>;
+
+/// Where a manifest came from, kept for every later diagnostic that points into it.
+pub type ManifestSource = SourceText;
+
+/// Reads and parses the manifest at `path`. Syntax, top-level type errors and the version
+/// are checked here; user entries are checked by [`super::validate`].
+pub fn load(path: &Path) -> Result<(ManifestSource, RawManifest), ManifestError> {
+    let bytes = std::fs::read(path).map_err(|e| ManifestError::read(path.to_owned(), e))?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        ManifestError::read(path.to_owned(), std::io::Error::new(std::io::ErrorKind::InvalidData, e.utf8_error()))
+    })?;
+    let source = SourceText { path: path.to_owned(), text: Arc::from(text) };
+    let raw = parse(&source)?;
+    Ok((source, raw))
+}
+
+/// Parses manifest text; `source.path` is used only to name the file in errors.
+pub fn parse(source: &SourceText) -> Result<RawManifest, ManifestError> {
+    let text = &*source.text;
+    let fail = |problem: Problem| ManifestError::invalid(source, vec![problem]);
+    if is_blank_yaml(text) {
+        return Err(fail(
+            Problem::new(ManifestPath::default(), "the manifest is empty")
+                .with_help("start from `examples/users.yaml`: a manifest needs at least `version: 1`, `pool.id` and `users`"),
+        ));
+    }
+    match serde_yaml::from_str::<RawManifest>(text) {
+        Ok(raw) if raw.version != MANIFEST_VERSION => {
+            let span = SourceMap::new(text, raw.users.len()).locate(&[Segment::Key("version")]);
+            Err(fail(unsupported_version(&raw.version.to_string(), span)))
+        }
+        Ok(raw) => Ok(raw),
+        Err(error) => {
+            // serde reports a type error before a syntax error further on; syntax first.
+            if let Err(syntax) = serde_yaml::from_str::<serde_yaml::Value>(text) {
+                return Err(fail(yaml_problem(&syntax, None, text)));
+            }
+            // A manifest of another version may fail on keys this build does not know;
+            // the version is then the real problem, so look for it first.
+            #[derive(Deserialize)]
+            struct VersionOnly {
+                version: Option<serde_yaml::Value>,
+            }
+            if let Ok(VersionOnly { version: Some(version) }) = serde_yaml::from_str::<VersionOnly>(text) {
+                if version.as_u64() != Some(MANIFEST_VERSION) {
+                    let shown = serde_yaml::to_string(&version).unwrap_or_default();
+                    let span = SourceMap::new(text, 0).locate(&[Segment::Key("version")]);
+                    return Err(fail(unsupported_version(shown.trim(), span)));
+                }
+            }
+            Err(fail(yaml_problem(&error, None, text)))
+        }
+    }
+}
+
+fn unsupported_version(found: &str, span: Option<SourceSpan>) -> Problem {
+    let mut problem = Problem::new(
+        ManifestPath::top("version"),
+        format!(
+            "manifest version `{found}` is not supported: cognito-sync {} reads version {MANIFEST_VERSION}",
+            env!("CARGO_PKG_VERSION")
+        ),
+    )
+    .with_help(format!("set `version: {MANIFEST_VERSION}`, or use the cognito-sync release that wrote this manifest"));
+    problem.span = span;
+    problem
+}
+
+/// Whether the text holds no YAML content at all (only blanks and comments).
+fn is_blank_yaml(text: &str) -> bool {
+    text.lines().all(|line| {
+        let line = line.trim();
+        line.is_empty() || line.starts_with('#') || line == "---"
+    })
+}
+
+/// Deserializes one user entry; a failure becomes a problem located at the failing key.
+pub(super) fn parse_user(
+    index: usize,
+    value: serde_yaml::Value,
+    map: &SourceMap<'_>,
+) -> Result<UserSpec, Problem> {
+    let error = match UserSpec::deserialize(&value) {
+        Ok(user) => return Ok(user),
+        Err(error) => error,
+    };
+    let username = value.get("username").and_then(|v| v.as_str()).map(str::to_owned);
+    let mut problem = yaml_problem(&error, Some(index), "");
+    if problem.path.field.is_empty() {
+        problem.path.field = failing_key(&value).unwrap_or_default();
+    }
+    let mut path = vec![Segment::Key("users"), Segment::Index(index)];
+    path.extend(problem.path.field.split('.').filter(|s| !s.is_empty()).map(Segment::Key));
+    problem.span = map.locate(&path);
+    if let Some(name) = username {
+        problem = problem.for_user(&name);
+    }
+    Err(problem)
+}
+
+/// Finds which key of a user entry fails to deserialize: errors from a YAML value carry no
+/// path, so each key is tried on its own. Runs only for invalid users.
+fn failing_key(value: &serde_yaml::Value) -> Option<String> {
+    let mapping = value.as_mapping()?;
+    let username = serde_yaml::Value::from("placeholder");
+    mapping.iter().find_map(|(key, entry)| {
+        let mut single = serde_yaml::Mapping::new();
+        if key.as_str() != Some("username") {
+            single.insert("username".into(), username.clone());
+        }
+        single.insert(key.clone(), entry.clone());
+        UserSpec::deserialize(&serde_yaml::Value::Mapping(single)).is_err().then(|| key.as_str().unwrap_or_default().to_owned())
+    })
+}
+
+/// Turns a serde_yaml error into a problem with a path, a plain message and a hint.
+/// `user` is set when the error comes from one user entry deserialized on its own.
+fn yaml_problem(error: &serde_yaml::Error, user: Option<usize>, text: &str) -> Problem {
+    static AT_LINE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r" at line \d+ column \d+").expect("valid regex"));
+    // serde_yaml writes " at line L column C" into the message; the snippet shows that.
+    let full = error.to_string();
+    let message = AT_LINE.replace_all(&full, "");
+    let (path, message) = split_path(&message);
+    let (message, help) = explain(message);
+    let manifest_path = match (user, path) {
+        (Some(i), path) => ManifestPath::user(i, path.unwrap_or_default()),
+        (None, Some(path)) => top_level_path(path),
+        (None, None) => ManifestPath::default(),
+    };
+    let mut manifest_path = manifest_path;
+    if let Some(key) = unknown_key(&full) {
+        if manifest_path.user.is_some() && manifest_path.field.is_empty() {
+            manifest_path.field = key.to_owned();
+        }
+    }
+    let mut problem = Problem::new(manifest_path, message);
+    problem.help = help;
+    if let Some(location) = error.location() {
+        let start = location.index().min(text.len());
+        let len = text[start..].find('\n').unwrap_or(text.len() - start).max(1);
+        problem.span = Some(SourceSpan::new(start.into(), len.min(text.len() - start)));
+    }
+    problem
+}
+
+fn unknown_key(message: &str) -> Option<&str> {
+    let rest = &message[message.find("unknown field `")? + "unknown field `".len()..];
+    rest.split_once('`').map(|(key, _)| key)
+}
+
+/// serde_yaml writes `path: message`; the path is `.` at the top or like `users[2].email`.
+fn split_path(message: &str) -> (Option<&str>, &str) {
+    match message.split_once(": ") {
+        Some((path, rest))
+            if !path.is_empty()
+                && path.chars().all(|c| c.is_alphanumeric() || "_[].:-".contains(c))
+                && !path.starts_with("invalid")
+                && !path.starts_with("unknown") =>
+        {
+            (Some(path), rest)
+        }
+        _ => (None, message),
+    }
+}
+
+/// `users[3].custom.department` → user 3, field `custom.department`.
+fn top_level_path(path: &str) -> ManifestPath {
+    if let Some(rest) = path.strip_prefix("users[") {
+        if let Some((index, field)) = rest.split_once(']') {
+            if let Ok(index) = index.parse() {
+                return ManifestPath::user(index, field.trim_start_matches('.'));
+            }
+        }
+    }
+    ManifestPath::top(path)
+}
+
+/// Rewrites serde's messages into the tool's voice, with what would be right.
+fn explain(message: &str) -> (String, Option<String>) {
+    if let Some(rest) = message.strip_prefix("unknown field `") {
+        let (field, expected) = rest.split_once('`').unwrap_or((rest, ""));
+        let known: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
+        let help = if let Some(name) = field.strip_prefix(super::CUSTOM_PREFIX) {
+            format!("custom attributes go in the `custom` map without their prefix: `custom: {{ {name}: ... }}`")
+        } else if let Some(close) = closest(field, &known) {
+            format!("did you mean `{close}`?")
+        } else {
+            format!("known keys here: {}", known.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", "))
+        };
+        return (format!("unknown key `{field}`"), Some(help));
+    }
+    if let Some(rest) = message.strip_prefix("missing field `") {
+        let field = rest.trim_end_matches('`');
+        let help = match field {
+            "version" => "add `version: 1` at the top of the manifest".to_owned(),
+            "pool" => "add `pool:` with the pool's `id`, e.g. `pool: { id: us-east-1_AbCdEf123 }`".to_owned(),
+            "id" => "add the user pool id, e.g. `id: us-east-1_AbCdEf123`".to_owned(),
+            "username" => "every user needs a `username`".to_owned(),
+            other => format!("add `{other}`"),
+        };
+        return (format!("missing required key `{field}`"), Some(help));
+    }
+    if let Some(rest) = message.strip_prefix("invalid type: ") {
+        if let Some((found, expected)) = rest.split_once(", expected ") {
+            let help = match expected {
+                "a boolean" => Some("write `true` or `false`, without quotes".to_owned()),
+                "a string" if found.starts_with("integer") || found.starts_with("floating point") => Some(
+                    "quote the value, e.g. `'+15555550100'`: YAML reads unquoted digits as a number and drops a leading `+`"
+                        .to_owned(),
+                ),
+                "a string" => Some("quote the value".to_owned()),
+                expected if expected.starts_with("struct Manifest") => Some(
+                    "a manifest is a YAML mapping with `version`, `pool` and `users`; see `examples/users.yaml`".to_owned(),
+                ),
+                _ => None,
+            };
+            let expected = match expected {
+                e if e.starts_with("struct Manifest") => "a mapping (`version: 1`, `pool`, `users`, ...)",
+                e if e.starts_with("struct UserSpec") => "a mapping with `username` and attributes",
+                e if e.starts_with("struct ") => "a mapping",
+                "a sequence" => "a list",
+                e => e,
+            };
+            return (format!("expected {expected}, found {found}"), help);
+        }
+    }
+    if message.contains("untagged enum Timestamp") {
+        return (
+            "`updated_at` is neither an RFC 3339 timestamp nor epoch seconds".to_owned(),
+            Some("write e.g. `2024-05-01T12:00:00Z` or `1714564800`".to_owned()),
+        );
+    }
+    if message.contains("duplicate entry") || message.contains("duplicate key") {
+        return (message.to_owned(), Some("a key may appear once in each mapping".to_owned()));
+    }
+    (message.to_owned(), Some("check the YAML syntax near this place (indentation, `:` after keys, quotes)".to_owned()))
+}
+
+/// The known name closest to `word`, if it is close enough to be a likely typo.
+pub(super) fn closest<'a>(word: &str, known: &[&'a str]) -> Option<&'a str> {
+    known
+        .iter()
+        .map(|k| (strsim::damerau_levenshtein(word, k), *k))
+        .filter(|(d, k)| *d <= 2.max(k.len() / 4) && *d < k.len())
+        .min()
+        .map(|(_, k)| k)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggests_the_closest_key() {
+        assert_eq!(closest("emial", &["email", "email_verified", "name"]), Some("email"));
+        assert_eq!(closest("zzz", &["email", "name"]), None);
+        assert_eq!(closest("phone", &["phone_number", "name"]), None);
+    }
+
+    #[test]
+    fn splits_serde_yaml_paths() {
+        assert_eq!(split_path("users[2].email: invalid type"), (Some("users[2].email"), "invalid type"));
+        assert_eq!(split_path("invalid type: string \"x\", expected a boolean").0, None);
+        assert_eq!(top_level_path("users[12].custom.dept"), ManifestPath::user(12, "custom.dept"));
+    }
+}

@@ -1,0 +1,591 @@
+//! The checks that need no network: every problem of a manifest, gathered in one pass.
+//!
+//! The output is a [`ValidManifest`]: users with defaults applied and every value in the
+//! canonical text form Cognito stores. Checks that need the pool (custom attributes it
+//! defines, its required attributes, the username rule for new users) live in `plan`.
+
+use std::cell::OnceCell;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::LazyLock;
+
+use regex::Regex;
+use sha2::{Digest, Sha256};
+
+use super::load::{RawManifest, parse_user};
+use super::problem::{ManifestError, ManifestPath, Problem, SourceText};
+use super::source_map::{Segment, SourceMap};
+use super::{AttrKind, CUSTOM_PREFIX, RawValue, StandardAttribute, UserSpec};
+
+/// Cognito's limit on one attribute value. [ATTR] [MODEL: AttributeValueType]
+pub const MAX_VALUE_CHARS: usize = 2048;
+/// Cognito's limit on a username. [MODEL: UsernameType]
+pub const MAX_USERNAME_CHARS: usize = 128;
+/// Cognito's limit on a custom attribute name. [ATTR]
+pub const MAX_CUSTOM_NAME_CHARS: usize = 20;
+
+/// Cognito's UsernameType and CustomAttributeNameType: letters, marks, symbols, numbers
+/// and punctuation, no separators. [MODEL]
+static COGNITO_NAME: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^[\p{L}\p{M}\p{S}\p{N}\p{P}]+$").expect("valid regex"));
+/// E.164 as Cognito documents it: `+`, country code, digits only. [ATTR]
+static E164: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^\+[1-9][0-9]{3,14}$").expect("valid regex"));
+/// UserPoolIdType. [MODEL]
+static POOL_ID: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^[\w-]+_[0-9a-zA-Z]+$").expect("valid regex"));
+static REGION: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^[a-z]{2}(-[a-z]+)+-[0-9]+$").expect("valid regex"));
+static ROLE_NAME: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^[\w+=,.@-]{1,64}$").expect("valid regex"));
+static ROLE_ARN: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^arn:aws[a-z-]*:iam::[0-9]{12}:role/([\w+=,.@-]+/)*[\w+=,.@-]{1,64}$").expect("valid regex")
+});
+
+/// A manifest that passed every offline check.
+#[derive(Debug, Clone)]
+pub struct ValidManifest {
+    pub source: SourceText,
+    /// SHA-256 of the manifest file, hex; a saved plan records it to detect a changed manifest.
+    pub digest: String,
+    pub pool_id: String,
+    pub region: String,
+    /// The shared import role, as written (a name or an ARN).
+    pub role: String,
+    pub scoped_trust: bool,
+    pub username_pattern: Option<UsernamePattern>,
+    pub users: Vec<DeclaredUser>,
+}
+
+/// The team's username rule, compiled.
+#[derive(Debug, Clone)]
+pub struct UsernamePattern {
+    pub text: String,
+    pub regex: Regex,
+}
+
+/// One declared user with defaults applied and values in Cognito's stored form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeclaredUser {
+    /// Position in `users`, for messages that point back into the manifest.
+    pub index: usize,
+    pub username: String,
+    /// Attribute values by Cognito name (`email`, `custom:department`), without
+    /// `cognito:username` and `cognito:mfa_enabled`. Booleans are `true`/`false`,
+    /// `birthdate` is ISO `YYYY-MM-DD`, `updated_at` is epoch seconds.
+    pub attributes: BTreeMap<String, String>,
+    pub mfa_enabled: Option<bool>,
+}
+
+impl ValidManifest {
+    /// Locates `users[index]` (and a field of it) in the manifest text, for later checks.
+    pub fn locate_user(&self, index: usize, field: Option<&str>) -> Option<miette::SourceSpan> {
+        let map = SourceMap::new(&self.source.text, self.users.len());
+        let mut path = vec![Segment::Key("users"), Segment::Index(index)];
+        if let Some(field) = field {
+            path.extend(field.split('.').map(Segment::Key));
+        }
+        map.locate(&path)
+    }
+}
+
+/// Checks a loaded manifest; returns every problem at once.
+pub fn validate(source: &SourceText, raw: RawManifest) -> Result<ValidManifest, ManifestError> {
+    let mut checker = Checker { source, map: OnceCell::new(), user_count: raw.users.len(), problems: Vec::new() };
+    let (pool_id, region) = checker.pool(&raw);
+    let role = raw.import.role_or_default().to_owned();
+    checker.role(&role, raw.import.role.is_some());
+    let username_pattern = checker.username_pattern(raw.rules.username_pattern.as_deref());
+
+    // Defaults are checked once, where they are written, not once per user.
+    let defaults = raw.defaults;
+    let mut default_values = BTreeMap::new();
+    for (attribute, value) in defaults.standard_values() {
+        let path = ManifestPath::top(format!("defaults.{}", attribute.field));
+        if let Some(text) = checker.value(attribute, &value, path, None) {
+            default_values.insert(attribute.column, text);
+        }
+    }
+    let mut default_custom = BTreeMap::new();
+    for (name, value) in &defaults.custom {
+        let path = ManifestPath::top(format!("defaults.custom.{name}"));
+        if checker.custom(name, value, path, None) {
+            default_custom.insert(format!("{CUSTOM_PREFIX}{name}"), value.clone());
+        }
+    }
+
+    let mut users = Vec::with_capacity(raw.users.len());
+    let mut seen: HashMap<String, (usize, String)> = HashMap::with_capacity(raw.users.len());
+    for (index, value) in raw.users.into_iter().enumerate() {
+        let spec = match parse_user(index, value, checker.map()) {
+            Ok(spec) => spec,
+            Err(problem) => {
+                checker.problems.push(problem);
+                continue;
+            }
+        };
+        checker.username(index, &spec.username);
+        let folded = spec.username.to_lowercase();
+        if let Some((first, first_name)) = seen.get(&folded) {
+            let message = if *first_name == spec.username {
+                format!("username `{}` is declared twice (first at users[{first}])", spec.username)
+            } else {
+                format!(
+                    "username `{}` differs from users[{first}] `{first_name}` only in case; Cognito pools are case-insensitive by default, so the two would clash",
+                    spec.username
+                )
+            };
+            checker.push(index, &spec.username, "username", message, "declare each user once; remove or rename one of them");
+        } else {
+            seen.insert(folded, (index, spec.username.clone()));
+        }
+        if let Some(user) = checker.user(index, &spec, &default_values, &default_custom) {
+            users.push(user);
+        }
+    }
+
+    if !checker.problems.is_empty() {
+        return Err(ManifestError::invalid(source, checker.problems));
+    }
+    Ok(ValidManifest {
+        source: source.clone(),
+        digest: format!("{:x}", Sha256::digest(source.text.as_bytes())),
+        pool_id,
+        region,
+        role,
+        scoped_trust: raw.import.scoped_trust,
+        username_pattern,
+        users,
+    })
+}
+
+struct Checker<'a> {
+    source: &'a SourceText,
+    /// Built on the first problem: a valid manifest never pays for locating.
+    map: OnceCell<SourceMap<'a>>,
+    user_count: usize,
+    problems: Vec<Problem>,
+}
+
+impl<'a> Checker<'a> {
+    fn map(&self) -> &SourceMap<'a> {
+        self.map.get_or_init(|| SourceMap::new(&self.source.text, self.user_count))
+    }
+
+    fn span(&self, path: &ManifestPath) -> Option<miette::SourceSpan> {
+        let mut segments = Vec::new();
+        if let Some(i) = path.user {
+            segments.extend([Segment::Key("users"), Segment::Index(i)]);
+        }
+        segments.extend(path.field.split('.').filter(|s| !s.is_empty()).map(Segment::Key));
+        self.map().locate(&segments)
+    }
+
+    fn report(&mut self, path: ManifestPath, username: Option<&str>, message: String, help: impl Into<String>) {
+        let mut problem = Problem::new(path, message).with_help(help);
+        if let Some(name) = username {
+            problem = problem.for_user(name);
+        }
+        problem.span = self.span(&problem.path);
+        self.problems.push(problem);
+    }
+
+    fn push(&mut self, index: usize, username: &str, field: &str, message: String, help: impl Into<String>) {
+        self.report(ManifestPath::user(index, field), Some(username), message, help);
+    }
+
+    fn pool(&mut self, raw: &RawManifest) -> (String, String) {
+        let id = raw.pool.id.trim();
+        let prefix = id.split_once('_').map(|(region, _)| region).unwrap_or_default();
+        if !POOL_ID.is_match(id) || !REGION.is_match(prefix) {
+            self.report(
+                ManifestPath::top("pool.id"),
+                None,
+                format!("`{id}` is not a user pool id"),
+                "a pool id is the region, `_`, then letters and digits, e.g. `us-east-1_AbCdEf123` (see the pool's overview in the console)",
+            );
+        }
+        let region = match &raw.pool.region {
+            Some(region) if !REGION.is_match(region) => {
+                self.report(
+                    ManifestPath::top("pool.region"),
+                    None,
+                    format!("`{region}` is not an AWS region"),
+                    "write a region such as `us-east-1`, or remove `pool.region`: the pool id's prefix names it",
+                );
+                region.clone()
+            }
+            Some(region) if !prefix.is_empty() && region != prefix => {
+                self.report(
+                    ManifestPath::top("pool.region"),
+                    None,
+                    format!("region `{region}` does not match the pool id `{id}`, which is in `{prefix}`"),
+                    "remove `pool.region` (the pool id names the region), or correct the pool id",
+                );
+                region.clone()
+            }
+            Some(region) => region.clone(),
+            None => prefix.to_owned(),
+        };
+        (id.to_owned(), region)
+    }
+
+    fn role(&mut self, role: &str, written: bool) {
+        if written && !ROLE_NAME.is_match(role) && !ROLE_ARN.is_match(role) {
+            self.report(
+                ManifestPath::top("import.role"),
+                None,
+                format!("`{role}` is neither an IAM role name nor a role ARN"),
+                "write a role name such as `cognito-sync-import` (letters, digits and `+=,.@_-`, at most 64) or an ARN `arn:aws:iam::123456789012:role/NAME`",
+            );
+        }
+    }
+
+    fn username_pattern(&mut self, pattern: Option<&str>) -> Option<UsernamePattern> {
+        let text = pattern?;
+        match Regex::new(text) {
+            Ok(regex) => Some(UsernamePattern { text: text.to_owned(), regex }),
+            Err(error) => {
+                let detail = match &error {
+                    regex::Error::Syntax(s) => s.lines().last().unwrap_or_default().trim().to_owned(),
+                    other => other.to_string(),
+                };
+                self.report(
+                    ManifestPath::top("rules.username_pattern"),
+                    None,
+                    format!("`{text}` is not a valid regular expression: {detail}"),
+                    "write a Rust `regex` pattern, in single quotes, e.g. '^[a-z][a-z0-9._-]{2,63}$'",
+                );
+                None
+            }
+        }
+    }
+
+    fn username(&mut self, index: usize, username: &str) {
+        let help = "a Cognito username is 1 to 128 letters, digits, symbols or punctuation, without spaces";
+        if username.is_empty() {
+            self.push(index, username, "username", "the username is empty".to_owned(), help);
+        } else if username.chars().count() > MAX_USERNAME_CHARS {
+            self.push(index, username, "username", format!("the username is longer than {MAX_USERNAME_CHARS} characters"), help);
+        } else if username.contains('\\') {
+            self.push(
+                index,
+                username,
+                "username",
+                "the username contains `\\`, which Cognito's CSV has no documented way to write".to_owned(),
+                "remove the backslash",
+            );
+        } else if !COGNITO_NAME.is_match(username) {
+            self.push(index, username, "username", format!("username `{}` has a space or a character Cognito does not allow", username.escape_debug()), help);
+        }
+    }
+
+    /// Checks one declared value; returns its canonical text, or `None` after reporting.
+    fn value(
+        &mut self,
+        attribute: &StandardAttribute,
+        value: &RawValue<'_>,
+        path: ManifestPath,
+        username: Option<&str>,
+    ) -> Option<String> {
+        match check_value(attribute, value) {
+            Ok(text) => Some(text),
+            Err((message, help)) => {
+                self.report(path, username, message, help);
+                None
+            }
+        }
+    }
+
+    fn custom(&mut self, name: &str, value: &str, path: ManifestPath, username: Option<&str>) -> bool {
+        let problem = if let Some(bare) = name.strip_prefix(CUSTOM_PREFIX) {
+            Some((format!("custom attribute `{name}` repeats the `custom:` prefix"), format!("write `{bare}` inside `custom`")))
+        } else if name.is_empty() || name.chars().count() > MAX_CUSTOM_NAME_CHARS || !COGNITO_NAME.is_match(name) {
+            Some((
+                format!("`{name}` is not a name Cognito allows for a custom attribute"),
+                format!("a custom attribute name is 1 to {MAX_CUSTOM_NAME_CHARS} letters, digits, symbols or punctuation, without spaces"),
+            ))
+        } else {
+            check_text(value).err()
+        };
+        match problem {
+            Some((message, help)) => {
+                self.report(path, username, message, help);
+                false
+            }
+            None => true,
+        }
+    }
+
+    fn user(
+        &mut self,
+        index: usize,
+        spec: &UserSpec,
+        default_values: &BTreeMap<&'static str, String>,
+        default_custom: &BTreeMap<String, String>,
+    ) -> Option<DeclaredUser> {
+        let name = spec.username.as_str();
+        let before = self.problems.len();
+        let mut attributes: BTreeMap<String, String> =
+            default_values.iter().map(|(column, value)| ((*column).to_owned(), value.clone())).collect();
+        attributes.extend(default_custom.iter().map(|(k, v)| (k.clone(), v.clone())));
+        for (attribute, value) in spec.standard_values() {
+            if let Some(text) = self.value(attribute, &value, ManifestPath::user(index, attribute.field), Some(name)) {
+                attributes.insert(attribute.column.to_owned(), text);
+            }
+        }
+        for (custom_name, value) in &spec.custom {
+            if self.custom(custom_name, value, ManifestPath::user(index, format!("custom.{custom_name}")), Some(name)) {
+                attributes.insert(format!("{CUSTOM_PREFIX}{custom_name}"), value.clone());
+            }
+        }
+        let mfa_enabled = attributes.remove(super::MFA_COLUMN).map(|v| v == "true");
+        if self.problems.len() != before {
+            // A value was rejected: rules across fields would only repeat it.
+            return None;
+        }
+        let is_true = |column: &str| attributes.get(column).is_some_and(|v| v == "true");
+        let has = |column: &str| attributes.contains_key(column);
+        if !has("email") && !has("phone_number") {
+            self.push(
+                index,
+                name,
+                "",
+                "the user has neither `email` nor `phone_number`".to_owned(),
+                "add `email` (with `email_verified: true`) or `phone_number`: Cognito's import needs a verified contact for each user",
+            );
+        }
+        if mfa_enabled == Some(true) && !has("phone_number") {
+            self.push(
+                index,
+                name,
+                "mfa_enabled",
+                "`mfa_enabled: true` needs a phone number".to_owned(),
+                "add `phone_number` (Cognito sends SMS MFA codes to it) or set `mfa_enabled: false`",
+            );
+        }
+        for (flag, target) in [("email_verified", "email"), ("phone_number_verified", "phone_number")] {
+            if is_true(flag) && !has(target) {
+                self.push(index, name, flag, format!("`{flag}: true` but the user has no `{target}`"), format!("add `{target}`, or remove `{flag}`"));
+            }
+        }
+        (self.problems.len() == before).then(|| DeclaredUser { index, username: spec.username.clone(), attributes, mfa_enabled })
+    }
+}
+
+/// Checks one standard attribute value and returns Cognito's stored form of it.
+fn check_value(attribute: &StandardAttribute, value: &RawValue<'_>) -> Result<String, (String, String)> {
+    let field = attribute.field;
+    match (attribute.kind, value) {
+        (AttrKind::Bool, RawValue::Bool(b)) => Ok(b.to_string()),
+        (AttrKind::Timestamp, RawValue::Timestamp(ts)) => match ts {
+            super::Timestamp::Epoch(seconds) if *seconds >= 0 => Ok(seconds.to_string()),
+            super::Timestamp::Epoch(seconds) => Err((
+                format!("`{field}` is negative ({seconds})"),
+                "write epoch seconds after 1970, or an RFC 3339 time such as `2024-05-01T12:00:00Z`".to_owned(),
+            )),
+            super::Timestamp::Rfc3339(text) => match text.parse::<jiff::Timestamp>() {
+                Ok(t) => Ok(t.as_second().to_string()),
+                Err(_) => Err((
+                    format!("`{field}` value `{text}` is not an RFC 3339 timestamp"),
+                    "write e.g. `2024-05-01T12:00:00Z`, or epoch seconds".to_owned(),
+                )),
+            },
+        },
+        (kind, RawValue::Text(text)) => {
+            check_text(text).map_err(|(m, h)| (format!("`{field}` {m}"), h))?;
+            match kind {
+                AttrKind::Email if !is_email(text) => Err((
+                    format!("`{text}` is not a valid email address"),
+                    "write an address such as `alice@example.com`; Cognito fails the user otherwise".to_owned(),
+                )),
+                AttrKind::Phone if !E164.is_match(text) => Err((
+                    format!("phone number `{text}` is not in E.164 form"),
+                    "write `+`, the country code and the digits with no spaces or dashes, e.g. `'+15555550100'`".to_owned(),
+                )),
+                AttrKind::Date => match jiff::civil::Date::strptime("%Y-%m-%d", text) {
+                    Ok(date) => Ok(date.to_string()),
+                    Err(_) => Err((
+                        format!("`{field}` value `{text}` is not a date in the form YYYY-MM-DD"),
+                        "write e.g. `1985-02-01` (cognito-sync writes it as `02/01/1985` in Cognito's CSV)".to_owned(),
+                    )),
+                },
+                _ => Ok((*text).to_owned()),
+            }
+        }
+        (_, other) => Err((format!("`{field}` has the wrong type ({other:?})"), "see the manifest reference".to_owned())),
+    }
+}
+
+/// The checks every text value needs before it can go into Cognito's CSV.
+fn check_text(value: &str) -> Result<(), (String, String)> {
+    if value.is_empty() {
+        return Err(("is empty".to_owned(), "remove the key instead of leaving it empty".to_owned()));
+    }
+    if let Some(c) = value.chars().find(|c| c.is_control()) {
+        let what = if c == '\n' || c == '\r' { "a line break" } else { "a control character" };
+        return Err((
+            format!("contains {what} ({})", c.escape_debug()),
+            "remove it: Cognito's CSV import has no documented way to carry it".to_owned(),
+        ));
+    }
+    if value.contains('\\') {
+        return Err((
+            "contains `\\`".to_owned(),
+            "remove the backslash: Cognito's CSV uses it to escape commas and documents no way to write a literal one".to_owned(),
+        ));
+    }
+    let chars = value.chars().count();
+    if chars > MAX_VALUE_CHARS {
+        return Err((
+            format!("is {chars} characters long"),
+            format!("Cognito stores at most {MAX_VALUE_CHARS} characters in an attribute; shorten it"),
+        ));
+    }
+    if value.trim() != value {
+        return Err((
+            "has leading or trailing spaces".to_owned(),
+            "remove them: Cognito's import trims every value, so the pool would never match the manifest".to_owned(),
+        ));
+    }
+    Ok(())
+}
+
+/// RFC 5322 syntax as the `email_address` crate checks it, plus a dotted domain: a bare
+/// `alice@localhost` is valid syntax but never a deliverable address in a user pool.
+fn is_email(text: &str) -> bool {
+    match text.parse::<email_address::EmailAddress>() {
+        Ok(address) => {
+            let domain = address.domain();
+            domain.contains('.') && !domain.starts_with('[') && !text.contains(' ') && !text.starts_with('"')
+        }
+        Err(_) => false,
+    }
+}
+
+/// Deserializes `users.yaml`-shaped text into a raw manifest; a helper for tests.
+#[cfg(test)]
+fn check(text: &str) -> Result<ValidManifest, Vec<String>> {
+    let source = SourceText { path: "users.yaml".into(), text: text.into() };
+    let raw = super::load::parse(&source).map_err(|e| e.problems().map(|p| p.to_string()).collect::<Vec<_>>())?;
+    validate(&source, raw).map_err(|e| e.problems().map(|p| p.to_string()).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HEAD: &str = "version: 1\npool:\n  id: us-east-1_AbC123\nusers:\n";
+
+    fn users(body: &str) -> Result<ValidManifest, Vec<String>> {
+        check(&format!("{HEAD}{body}"))
+    }
+
+    #[test]
+    fn a_valid_user_gets_defaults_and_canonical_values() {
+        let manifest = check(
+            "version: 1\npool:\n  id: eu-west-1_X1\ndefaults:\n  email_verified: true\n  locale: en\nusers:\n  - username: alice\n    email: alice@example.com\n    birthdate: 1985-02-01\n    updated_at: 2024-05-01T12:00:00Z\n    locale: fr\n    custom:\n      department: eng\n",
+        )
+        .unwrap();
+        assert_eq!(manifest.region, "eu-west-1");
+        assert_eq!(manifest.role, "cognito-sync-import");
+        let alice = &manifest.users[0];
+        assert_eq!(alice.attributes["email_verified"], "true");
+        assert_eq!(alice.attributes["locale"], "fr");
+        assert_eq!(alice.attributes["birthdate"], "1985-02-01");
+        assert_eq!(alice.attributes["updated_at"], "1714564800");
+        assert_eq!(alice.attributes["custom:department"], "eng");
+        assert_eq!(alice.mfa_enabled, None);
+    }
+
+    #[test]
+    fn reports_every_problem_sorted() {
+        let problems = users(
+            "  - username: bob\n    email: bob@\n  - username: carol\n    phone_number: '555-0100'\n  - username: Bob\n    email: b@example.com\n",
+        )
+        .unwrap_err();
+        assert_eq!(
+            problems,
+            [
+                "users[0].email (`bob`): `bob@` is not a valid email address",
+                "users[1].phone_number (`carol`): phone number `555-0100` is not in E.164 form",
+                "users[2].username (`Bob`): username `Bob` differs from users[0] `bob` only in case; Cognito pools are case-insensitive by default, so the two would clash",
+            ]
+        );
+    }
+
+    #[test]
+    fn cross_field_rules() {
+        let problems = users(
+            "  - username: a\n    mfa_enabled: true\n    email: a@example.com\n  - username: b\n    given_name: B\n  - username: c\n    phone_number_verified: true\n    email: c@example.com\n",
+        )
+        .unwrap_err();
+        assert_eq!(
+            problems,
+            [
+                "users[0].mfa_enabled (`a`): `mfa_enabled: true` needs a phone number",
+                "users[1] (`b`): the user has neither `email` nor `phone_number`",
+                "users[2].phone_number_verified (`c`): `phone_number_verified: true` but the user has no `phone_number`",
+            ]
+        );
+    }
+
+    #[test]
+    fn values_cognito_cannot_carry() {
+        let long = "x".repeat(2049);
+        let problems = users(&format!(
+            "  - username: a\n    email: a@example.com\n    address: \"1 Main St\\nSpringfield\"\n    nickname: {long}\n    website: ' padded'\n    family_name: 'back\\slash'\n"
+        ))
+        .unwrap_err();
+        assert_eq!(problems.len(), 4, "{problems:#?}");
+        assert!(problems[0].contains("`address` contains a line break"), "{problems:#?}");
+    }
+
+    #[test]
+    fn type_errors_inside_users_are_located_and_all_reported() {
+        let problems =
+            users("  - username: a\n    emial: a@example.com\n  - username: b\n    email: b@example.com\n    email_verified: yes\n  - username: c\n    phone_number: +15555550100\n")
+                .unwrap_err();
+        assert_eq!(
+            problems,
+            [
+                "users[0].emial (`a`): unknown key `emial`",
+                "users[1].email_verified (`b`): expected a boolean, found string \"yes\"",
+                "users[2].phone_number (`c`): expected a string, found integer `15555550100`",
+            ]
+        );
+    }
+
+    #[test]
+    fn top_level_problems() {
+        let problems = check(
+            "version: 1\npool:\n  id: nope\n  region: eu-west-1\nimport:\n  role: 'bad role'\nrules:\n  username_pattern: '['\nusers: []\n",
+        )
+        .unwrap_err();
+        assert_eq!(problems.len(), 3, "{problems:#?}");
+        assert!(problems.iter().any(|p| p.starts_with("pool.id: `nope` is not a user pool id")));
+        assert!(problems.iter().any(|p| p.starts_with("import.role:")));
+        assert!(problems.iter().any(|p| p.starts_with("rules.username_pattern: `[` is not a valid regular expression")));
+    }
+
+    #[test]
+    fn region_must_match_the_pool_id() {
+        let problems = check("version: 1\npool:\n  id: us-east-1_X1\n  region: eu-west-1\n").unwrap_err();
+        assert_eq!(problems, ["pool.region: region `eu-west-1` does not match the pool id `us-east-1_X1`, which is in `us-east-1`"]);
+    }
+
+    #[test]
+    fn versions_and_shapes() {
+        assert_eq!(check("version: 2\npool: {id: x}\nfuture: true\n").unwrap_err(), [
+            "version: manifest version `2` is not supported: cognito-sync 0.1.0 reads version 1"
+        ]);
+        assert_eq!(check("pool: {id: us-east-1_X}\n").unwrap_err(), ["missing required key `version`"]);
+        assert_eq!(check("# nothing\n\n").unwrap_err(), ["the manifest is empty"]);
+        assert_eq!(check("- a\n- b\n").unwrap_err(), ["expected a mapping (`version: 1`, `pool`, `users`, ...), found sequence"]);
+        assert_eq!(check("version: 1\npool: [\n").unwrap_err(), ["did not find expected node content, while parsing a flow node"]);
+    }
+
+    #[test]
+    fn custom_attribute_names() {
+        let problems = users(
+            "  - username: a\n    email: a@example.com\n    custom:\n      'custom:dept': x\n      a_name_much_longer_than_twenty: y\n",
+        )
+        .unwrap_err();
+        assert_eq!(problems.len(), 2, "{problems:#?}");
+    }
+}

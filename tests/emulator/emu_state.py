@@ -1,0 +1,149 @@
+"""Process-wide state of the emulator: configuration, fault switches, request counters.
+
+Faults and counters are scoped by the caller's AWS access key id (parsed from the SigV4
+``Authorization`` header, ``Credential=<AKID>/...``), so that tests running in parallel
+against one emulator do not see each other's faults or counts. Upload requests carry no
+Authorization header: they are attributed to the access key of the job's creator.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import threading
+from typing import Any
+
+LOCK = threading.RLock()
+
+# Global timing / behaviour configuration (POST /_emulator/config).
+DEFAULT_CONFIG: dict[str, Any] = {
+    # Rows processed per second once a job is InProgress; 0 means "as fast as possible".
+    "rows_per_second": 200.0,
+    # How long a started job stays Pending before it goes InProgress.
+    "pending_seconds": 0.3,
+    # A Created job not started within this many seconds becomes Expired.
+    # [JOB]: "24-48 hours"; we use the lower bound.
+    "expiry_seconds": 86400.0,
+    # Lifetime of the pre-signed upload URL. [JOB]: 15 minutes.
+    "url_expiry_seconds": 900,
+    # The job ends Failed when (failed + skipped) / rows is MORE than this share.
+    # Undocumented threshold (reference §4): issue #9 failed with 32 of 46 rows bad.
+    "failure_share": 0.5,
+    # How long Stopping lasts before Stopped.
+    "stopping_seconds": 0.2,
+}
+CONFIG: dict[str, Any] = dict(DEFAULT_CONFIG)
+
+_AKID_RE = re.compile(r"Credential=([^/,\s]+)/")
+
+ANONYMOUS = "anonymous"
+
+
+def access_key_from_auth(auth: str | None) -> str:
+    if not auth:
+        return ANONYMOUS
+    m = _AKID_RE.search(auth)
+    return m.group(1) if m else ANONYMOUS
+
+
+class Faults:
+    """Fault switches of one access key."""
+
+    def __init__(self, spec: dict[str, Any]):
+        self.spec = spec
+        self.rng = random.Random(spec.get("seed"))
+        # remaining deterministic counts, per switch
+        self.remaining: dict[str, int | None] = {}
+        for name in ("throttle", "server_error", "fail_upload"):
+            sw = spec.get(name)
+            if isinstance(sw, dict):
+                c = sw.get("count")
+                self.remaining[name] = int(c) if c is not None else None
+
+    def _matches(self, sw: dict[str, Any], operation: str) -> bool:
+        ops = sw.get("operations")
+        return ops is None or operation in ops
+
+    def take(self, name: str, operation: str) -> dict[str, Any] | None:
+        """Return the switch when this request must fail, consuming one count."""
+        sw = self.spec.get(name)
+        if not isinstance(sw, dict) or not self._matches(sw, operation):
+            return None
+        remaining = self.remaining.get(name)
+        if remaining is not None and remaining > 0:
+            self.remaining[name] = remaining - 1
+            return sw
+        rate = sw.get("rate")
+        if rate is not None and self.rng.random() < float(rate):
+            return sw
+        if remaining is None and rate is None and "count" not in sw:
+            # a switch with neither count nor rate: every matching request fails
+            return sw
+        return None
+
+
+FAULTS: dict[str, Faults] = {}
+COUNTS: dict[str, dict[str, int]] = {}
+
+
+def set_faults(access_key: str, spec: dict[str, Any]) -> None:
+    with LOCK:
+        FAULTS[access_key] = Faults(spec)
+
+
+def clear_faults(access_key: str) -> None:
+    with LOCK:
+        FAULTS.pop(access_key, None)
+
+
+def get_faults(access_key: str) -> Faults | None:
+    with LOCK:
+        return FAULTS.get(access_key)
+
+
+def fault_value(access_key: str, key: str) -> Any:
+    f = get_faults(access_key)
+    return None if f is None else f.spec.get(key)
+
+
+def take_fault(access_key: str, name: str, operation: str) -> dict[str, Any] | None:
+    with LOCK:
+        f = FAULTS.get(access_key)
+        return None if f is None else f.take(name, operation)
+
+
+def count(access_key: str, operation: str) -> None:
+    with LOCK:
+        per = COUNTS.setdefault(access_key, {})
+        per[operation] = per.get(operation, 0) + 1
+
+
+def get_counts(access_key: str) -> dict[str, int]:
+    with LOCK:
+        return dict(COUNTS.get(access_key, {}))
+
+
+def reset_counts(access_key: str) -> None:
+    with LOCK:
+        COUNTS.pop(access_key, None)
+
+
+def cfg(key: str) -> Any:
+    with LOCK:
+        return CONFIG[key]
+
+
+def update_config(values: dict[str, Any]) -> dict[str, Any]:
+    with LOCK:
+        for k, v in values.items():
+            if k not in DEFAULT_CONFIG:
+                raise KeyError(k)
+            CONFIG[k] = type(DEFAULT_CONFIG[k])(v) if v is not None else DEFAULT_CONFIG[k]
+        return dict(CONFIG)
+
+
+def reset_config() -> dict[str, Any]:
+    with LOCK:
+        CONFIG.clear()
+        CONFIG.update(DEFAULT_CONFIG)
+        return dict(CONFIG)

@@ -1,0 +1,165 @@
+"""Patches where moto 5.2.5 differs from Cognito in ways cognito-sync relies on.
+
+Each patch is listed in README.md ("Patches to moto"). Checked behaviours that needed no
+patch: DescribeUserPool returns UsernameConfiguration, AutoVerifiedAttributes,
+MfaConfiguration, UsernameAttributes (as given at CreateUserPool) and
+EstimatedNumberOfUsers; custom attributes carry the `custom:` prefix; AdminGetUser finds
+users by email/phone in UsernameAttributes pools; IAM role/policy calls and logs
+GetLogEvents/FilterLogEvents work as in AWS.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from typing import Any
+
+from moto.cognitoidp import models as cm
+from moto.cognitoidp.responses import CognitoIdpResponse
+
+from cognito_import import CognitoError, invalid
+
+
+# 1. SchemaAttributes. moto keeps ONLY the attributes passed in CreateUserPool's Schema
+#    when one is given, so a pool created with one custom attribute loses every standard
+#    attribute (email, phone_number, ...). Cognito always has the standard attributes
+#    [ATTR] and adds the given ones (overriding e.g. Required on standard attributes).
+_orig_pool_init = cm.CognitoIdpUserPool.__init__
+
+
+def _pool_init(self, account_id: str, region: str, name: str, extended_config: dict[str, Any]):
+    _orig_pool_init(self, account_id, region, name, extended_config)
+    merged: dict[str, Any] = {}
+    for std_name, std_schema in cm.CognitoIdpUserPoolAttribute.STANDARD_SCHEMA.items():
+        merged[std_name] = self.schema_attributes.get(std_name) or cm.CognitoIdpUserPoolAttribute(
+            std_name, False, std_schema)
+    for attr_name, attr in self.schema_attributes.items():
+        if attr_name not in merged:
+            merged[attr_name] = attr
+    self.schema_attributes = merged
+
+
+# 2. Case-insensitive pools. moto looks users up by exact username only. With
+#    UsernameConfiguration.CaseSensitive=false Cognito treats usernames case-insensitively
+#    [CASE] (AdminGetUser("ALICE") finds "alice"; AdminCreateUser("Alice") collides).
+_orig_get_user = cm.CognitoIdpUserPool._get_user
+
+
+def _get_user(self, username: str):
+    user = _orig_get_user(self, username)
+    if user is None and username and not (
+            (self.extended_config.get("UsernameConfiguration") or {}).get("CaseSensitive", True)):
+        low = username.lower()
+        for u in list(self.users.values()):
+            if u.username.lower() == low:
+                return u
+    return user
+
+
+# 3. ListUsers. moto's generic paginator scans the whole pool for the token on every
+#    page (quadratic: a 100k-user walk takes minutes) and accepts any Limit. Cognito:
+#    Limit 0-60 (InvalidParameterException otherwise), PaginationToken until none
+#    [MODEL] [LISTUSERS-GUIDE]; filters on `username`/`status` are case-sensitive, the
+#    other searchable attributes case-insensitive [LISTUSERS-GUIDE].
+_FILTER_RE = re.compile(r'^\s*([\w:]+)\s*(=|\^=)\s*"((?:[^"\\]|\\.)*)"\s*$')
+_SEARCHABLE = {"username", "email", "phone_number", "name", "given_name", "family_name",
+               "preferred_username", "cognito:user_status", "status", "sub"}
+
+
+def _filter_users(users: list, filt: str) -> list:
+    m = _FILTER_RE.match(filt)
+    if not m:
+        raise invalid("Error while parsing filter.")
+    name, op, value = m.group(1), m.group(2), m.group(3).replace('\\"', '"').replace("\\\\", "\\")
+    if name not in _SEARCHABLE:
+        raise invalid(f"Invalid search attribute: {name}")
+    sensitive = name in ("username", "status")
+    if not sensitive:
+        value = value.lower()
+
+    def get(u) -> str | None:
+        if name == "username":
+            return u.username
+        if name == "status":
+            return "Enabled" if u.enabled else "Disabled"
+        if name == "cognito:user_status":
+            return str(u.status.value if hasattr(u.status, "value") else u.status)
+        return u.attribute_lookup.get(name)
+
+    out = []
+    for u in users:
+        v = get(u)
+        if v is None:
+            continue
+        if not sensitive:
+            v = v.lower()
+        if (op == "=" and v == value) or (op == "^=" and v.startswith(value)):
+            out.append(u)
+    return out
+
+
+def list_users(self) -> str:
+    pool_id = self._get_param("UserPoolId")
+    limit = self._get_param("Limit")
+    token = self._get_param("PaginationToken")
+    filt = self._get_param("Filter")
+    attributes_to_get = self._get_param("AttributesToGet")
+    if limit is not None and not 0 <= int(limit) <= 60:
+        raise invalid(f"1 validation error detected: Value '{limit}' at 'limit' failed to "
+                      "satisfy constraint: Member must have value less than or equal to 60")
+    if filt is not None and len(filt) > 256:
+        raise invalid("1 validation error detected: Value at 'filter' failed to satisfy "
+                      "constraint: Member must have length less than or equal to 256")
+    pool = self.backend.describe_user_pool(pool_id)
+    users = list(pool.users.values())
+    if filt:
+        users = _filter_users(users, filt)
+    page_size = int(limit) if limit else 60
+    start = 0
+    if token:
+        try:
+            decoded = json.loads(base64.urlsafe_b64decode(token.encode()))
+            start, key = int(decoded["i"]), decoded["u"]
+            if decoded.get("f") != (filt or "") or decoded.get("p") != pool_id:
+                raise ValueError
+        except Exception:
+            raise invalid("Invalid pagination token.")
+        # the user at the saved position may have moved (deletions): find it again
+        if not (start < len(users) and users[start].username == key):
+            idx = next((i for i, u in enumerate(users) if u.username == key), None)
+            if idx is None:
+                # the next user was deleted meanwhile: continue at the same index
+                start = min(start, len(users))
+            else:
+                start = idx
+    page = users[start:start + page_size]
+    out: dict[str, Any] = {"Users": [
+        _user_json(u, attributes_to_get) for u in page]}
+    nxt = start + page_size
+    if nxt < len(users):
+        out["PaginationToken"] = base64.urlsafe_b64encode(json.dumps(
+            {"i": nxt, "u": users[nxt].username, "f": filt or "", "p": pool_id}).encode()).decode()
+    return json.dumps(out)
+
+
+def _user_json(u, attributes_to_get) -> dict[str, Any]:
+    attrs = [a for a in u.attributes
+             if attributes_to_get is None or a["Name"] in attributes_to_get]
+    return {
+        "Username": u.username,
+        "Attributes": attrs,
+        "UserCreateDate": u.create_date.timestamp(),
+        "UserLastModifiedDate": u.last_modified_date.timestamp(),
+        "Enabled": u.enabled,
+        "UserStatus": str(u.status.value if hasattr(u.status, "value") else u.status),
+    }
+
+
+def install() -> None:
+    cm.CognitoIdpUserPool.__init__ = _pool_init
+    cm.CognitoIdpUserPool._get_user = _get_user
+    CognitoIdpResponse.list_users = list_users
+
+
+__all__ = ["install", "CognitoError"]
