@@ -147,8 +147,12 @@ fn yaml_problem(error: &serde_yaml::Error, user: Option<usize>, text: &str) -> P
     };
     let mut manifest_path = manifest_path;
     if let Some(key) = unknown_key(&full) {
-        if manifest_path.user.is_some() && manifest_path.field.is_empty() {
-            manifest_path.field = key.to_owned();
+        if manifest_path.field.is_empty() {
+            if manifest_path.user.is_some() {
+                manifest_path.field = key.to_owned();
+            }
+        } else if !manifest_path.field.ends_with(key) {
+            manifest_path.field = format!("{}.{key}", manifest_path.field);
         }
     }
     let mut problem = Problem::new(manifest_path, message);

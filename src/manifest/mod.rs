@@ -28,10 +28,9 @@ pub const DEFAULT_MANIFEST: &str = "users.yaml";
 /// The default name of the one shared IAM role that Cognito uses to write import logs.
 pub const DEFAULT_ROLE_NAME: &str = "cognito-sync-import";
 
-/// A cognito-sync manifest, format version 1.
-///
-/// `U` is the type of one user entry: [`UserSpec`] for the schema and for writing, a raw
-/// YAML value while loading, so that one bad user does not hide the problems of the others.
+// `U` is the type of one user entry: `UserSpec` for the schema and for writing, a raw YAML
+// value while loading, so that one bad user does not hide the problems of the others.
+/// The users an AWS Cognito user pool must have, for `cognito-sync`. Format version 1.
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(title = "cognito-sync manifest", bound = "U: JsonSchema")]

@@ -157,18 +157,11 @@ impl ManifestError {
 }
 
 impl Diagnostic for ManifestError {
-    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        Some(Box::new(match self {
-            ManifestError::Read { .. } => "manifest::read",
-            ManifestError::Invalid { .. } => "manifest::invalid",
-        }))
-    }
-
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
         match self {
             ManifestError::Read { help, .. } => Some(Box::new(help)),
             ManifestError::Invalid { .. } => Some(Box::new(
-                "nothing was sent to AWS and nothing was written; fix the problems above and run the command again",
+                "nothing was sent to AWS and nothing was written; fix the problems below and run the command again",
             )),
         }
     }

@@ -129,7 +129,10 @@ impl<'a> SourceMap<'a> {
                 continue;
             }
             let content = &self.text[line.content..line.end];
-            let Some(rest) = content.strip_prefix(key) else { continue };
+            let unquoted = ['\'', '"'].iter().find_map(|q| {
+                content.strip_prefix(*q).and_then(|c| c.strip_prefix(key)).and_then(|c| c.strip_prefix(*q))
+            });
+            let Some(rest) = unquoted.or_else(|| content.strip_prefix(key)) else { continue };
             let rest = rest.trim_start_matches(' ');
             if rest.starts_with(':') && (rest.len() == 1 || rest[1..].starts_with([' ', '\t'])) {
                 return Some(i);

@@ -112,6 +112,23 @@ pub fn validate(source: &SourceText, raw: RawManifest) -> Result<ValidManifest, 
     let mut users = Vec::with_capacity(raw.users.len());
     let mut seen: HashMap<String, (usize, String)> = HashMap::with_capacity(raw.users.len());
     for (index, value) in raw.users.into_iter().enumerate() {
+        // Duplicates are looked for even in entries that fail to parse.
+        let username = value.get("username").and_then(|v| v.as_str()).map(str::to_owned);
+        if let Some(username) = &username {
+            let folded = username.to_lowercase();
+            if let Some((first, first_name)) = seen.get(&folded) {
+                let message = if first_name == username {
+                    format!("username `{username}` is declared twice (first at users[{first}])")
+                } else {
+                    format!(
+                        "username `{username}` differs from users[{first}] `{first_name}` only in case; Cognito pools are case-insensitive by default, so the two would clash"
+                    )
+                };
+                checker.push(index, username, "username", message, "declare each user once; remove or rename one of them");
+            } else {
+                seen.insert(folded, (index, username.clone()));
+            }
+        }
         let spec = match parse_user(index, value, checker.map()) {
             Ok(spec) => spec,
             Err(problem) => {
@@ -120,20 +137,6 @@ pub fn validate(source: &SourceText, raw: RawManifest) -> Result<ValidManifest, 
             }
         };
         checker.username(index, &spec.username);
-        let folded = spec.username.to_lowercase();
-        if let Some((first, first_name)) = seen.get(&folded) {
-            let message = if *first_name == spec.username {
-                format!("username `{}` is declared twice (first at users[{first}])", spec.username)
-            } else {
-                format!(
-                    "username `{}` differs from users[{first}] `{first_name}` only in case; Cognito pools are case-insensitive by default, so the two would clash",
-                    spec.username
-                )
-            };
-            checker.push(index, &spec.username, "username", message, "declare each user once; remove or rename one of them");
-        } else {
-            seen.insert(folded, (index, spec.username.clone()));
-        }
         if let Some(user) = checker.user(index, &spec, &default_values, &default_custom) {
             users.push(user);
         }

@@ -1,1 +1,5 @@
+//! The one integration-test binary: the CLI surface, and end-to-end runs against the
+//! local emulator (started once per run by `common::emulator`).
 
+mod common;
+mod validate;

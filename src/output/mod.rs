@@ -1,0 +1,67 @@
+//! All terminal output goes through here: data on stdout, everything else on stderr.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+pub mod color;
+pub mod progress;
+
+use std::fmt::Display;
+use std::io::Write;
+
+pub use color::{Paint, Role};
+
+use crate::settings::{Settings, Verbosity};
+
+/// Writes to stdout and stderr according to the resolved settings.
+#[derive(Debug, Clone)]
+pub struct Printer {
+    pub stdout_paint: Paint,
+    pub stderr_paint: Paint,
+    pub verbosity: Verbosity,
+}
+
+impl Printer {
+    pub fn new(settings: &Settings) -> Self {
+        Printer {
+            stdout_paint: Paint::new(settings.color_stdout),
+            stderr_paint: Paint::new(settings.color_stderr),
+            verbosity: settings.verbosity,
+        }
+    }
+
+    /// Writes data to stdout. A closed pipe (`| head`) is not an error: see [`is_broken_pipe`].
+    pub fn data(&self, text: &str) -> std::io::Result<()> {
+        let mut out = std::io::stdout().lock();
+        out.write_all(text.as_bytes())?;
+        out.flush()
+    }
+
+    /// A status message on stderr, hidden by `--quiet`.
+    pub fn status(&self, text: impl Display) {
+        if self.verbosity >= Verbosity::Normal {
+            eprintln!("{text}");
+        }
+    }
+
+    /// Detail shown only with `--verbose`.
+    pub fn detail(&self, text: impl Display) {
+        if self.verbosity >= Verbosity::Verbose {
+            eprintln!("{}", self.stderr_paint.paint(Role::Dim, &text.to_string()));
+        }
+    }
+
+    /// A warning on stderr; shown even with `--quiet`.
+    pub fn warn(&self, text: impl Display) {
+        eprintln!("{}: {text}", self.stderr_paint.paint(Role::Warning, "warning"));
+    }
+
+    /// A rendered error report on stderr.
+    pub fn error_report(&self, rendered: &str) {
+        eprint!("{rendered}");
+    }
+}
+
+/// Whether an I/O error means the reader of stdout went away; the tool then exits 0 like
+/// other Unix filters do (ripgrep does the same).
+pub fn is_broken_pipe(error: &std::io::Error) -> bool {
+    error.kind() == std::io::ErrorKind::BrokenPipe
+}

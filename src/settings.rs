@@ -1,0 +1,131 @@
+//! Resolved settings: the command line and the environment turned into decisions, once.
+//! No network here.
+
+use std::io::IsTerminal;
+
+use crate::cli::{ColorChoice, GlobalArgs};
+
+/// How much to say on stderr.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Verbosity {
+    Quiet,
+    Normal,
+    Verbose,
+}
+
+/// Where AWS requests go.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AwsTarget {
+    pub profile: Option<String>,
+    pub region: Option<String>,
+    pub endpoint_url: Option<String>,
+    pub pool_id: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Colour on stdout.
+    pub color_stdout: bool,
+    /// Colour on stderr (diagnostics, progress).
+    pub color_stderr: bool,
+    pub verbosity: Verbosity,
+    /// Whether to show progress bars and periodic progress lines.
+    pub progress: bool,
+    /// Whether stderr is a terminal (a bar rather than plain lines).
+    pub stderr_is_terminal: bool,
+    /// Whether stdin is a terminal (a confirmation prompt is possible).
+    pub stdin_is_terminal: bool,
+    pub aws: AwsTarget,
+}
+
+/// What the environment says about colour, read once so that tests can set it.
+#[derive(Debug, Clone, Default)]
+pub struct Environment {
+    pub no_color: bool,
+    pub force_color: bool,
+    pub term_dumb: bool,
+    pub no_progress: bool,
+    pub stdout_is_terminal: bool,
+    pub stderr_is_terminal: bool,
+    pub stdin_is_terminal: bool,
+}
+
+impl Environment {
+    pub fn current() -> Self {
+        let set = |name: &str| std::env::var_os(name).is_some_and(|v| !v.is_empty());
+        Environment {
+            no_color: set(crate::env::NO_COLOR),
+            force_color: set(crate::env::FORCE_COLOR)
+                || std::env::var_os(crate::env::CLICOLOR_FORCE).is_some_and(|v| !v.is_empty() && v != "0"),
+            term_dumb: std::env::var_os("TERM").is_some_and(|t| t == "dumb"),
+            no_progress: set(crate::env::NO_PROGRESS),
+            stdout_is_terminal: std::io::stdout().is_terminal(),
+            stderr_is_terminal: std::io::stderr().is_terminal(),
+            stdin_is_terminal: std::io::stdin().is_terminal(),
+        }
+    }
+}
+
+impl Settings {
+    pub fn resolve(args: &GlobalArgs, env: &Environment) -> Self {
+        let color = |is_terminal: bool| match args.color {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto if env.no_color => false,
+            ColorChoice::Auto if env.force_color => true,
+            ColorChoice::Auto => is_terminal && !env.term_dumb,
+        };
+        let verbosity = match (args.quiet, args.verbose) {
+            (true, _) => Verbosity::Quiet,
+            (false, 0) => Verbosity::Normal,
+            (false, _) => Verbosity::Verbose,
+        };
+        Settings {
+            color_stdout: color(env.stdout_is_terminal),
+            color_stderr: color(env.stderr_is_terminal),
+            verbosity,
+            progress: verbosity == Verbosity::Normal && !env.no_progress,
+            stderr_is_terminal: env.stderr_is_terminal,
+            stdin_is_terminal: env.stdin_is_terminal,
+            aws: AwsTarget {
+                profile: args.profile.clone(),
+                region: args.region.clone(),
+                endpoint_url: args.endpoint_url.clone().filter(|u| !u.is_empty()),
+                pool_id: args.pool_id.clone().filter(|p| !p.is_empty()),
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+    use crate::cli::Cli;
+
+    fn settings(args: &[&str], env: Environment) -> Settings {
+        let cli = Cli::try_parse_from(std::iter::once("cognito-sync").chain(args.iter().copied()).chain(["schema"])).unwrap();
+        Settings::resolve(&cli.global, &env)
+    }
+
+    #[test]
+    fn colour_resolves_in_order() {
+        let tty = Environment { stdout_is_terminal: true, stderr_is_terminal: true, ..Default::default() };
+        assert!(settings(&[], tty.clone()).color_stdout);
+        assert!(!settings(&[], Environment { no_color: true, ..tty.clone() }).color_stdout);
+        assert!(settings(&["--color", "always"], Environment { no_color: true, ..tty.clone() }).color_stdout);
+        assert!(!settings(&["--color", "never"], Environment { force_color: true, ..tty.clone() }).color_stderr);
+        assert!(settings(&[], Environment { force_color: true, ..Default::default() }).color_stderr);
+        assert!(!settings(&[], Environment { term_dumb: true, ..tty }).color_stdout);
+        assert!(!settings(&[], Environment::default()).color_stdout);
+    }
+
+    #[test]
+    fn quiet_hides_progress() {
+        assert!(!settings(&["-q"], Environment::default()).progress);
+        assert!(!settings(&["-v"], Environment::default()).progress);
+        assert!(settings(&[], Environment::default()).progress);
+        assert!(!settings(&[], Environment { no_progress: true, ..Default::default() }).progress);
+    }
+}
