@@ -2,4 +2,5 @@
 //! local emulator (started once per run by `common::emulator`).
 
 mod common;
+mod emulator_smoke;
 mod validate;

@@ -1,4 +1,8 @@
-//! Shared test context: the binary, temporary manifests.
+//! Shared test context: the binary, temporary manifests, the emulator.
+
+// Not every test module uses every helper.
+#[allow(dead_code)]
+pub mod emulator;
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
