@@ -105,7 +105,8 @@ mod tests {
     use crate::cli::Cli;
 
     fn settings(args: &[&str], env: Environment) -> Settings {
-        let cli = Cli::try_parse_from(std::iter::once("cognito-sync").chain(args.iter().copied()).chain(["schema"])).unwrap();
+        let cli =
+            Cli::try_parse_from(std::iter::once("cognito-sync").chain(args.iter().copied()).chain(["schema"])).unwrap();
         Settings::resolve(&cli.global, &env)
     }
 

@@ -37,10 +37,9 @@ pub fn parse(source: &SourceText) -> Result<RawManifest, ManifestError> {
     let text = &*source.text;
     let fail = |problem: Problem| ManifestError::invalid(source, vec![problem]);
     if is_blank_yaml(text) {
-        return Err(fail(
-            Problem::new(ManifestPath::default(), "the manifest is empty")
-                .with_help("start from `examples/users.yaml`: a manifest needs at least `version: 1`, `pool.id` and `users`"),
-        ));
+        return Err(fail(Problem::new(ManifestPath::default(), "the manifest is empty").with_help(
+            "start from `examples/users.yaml`: a manifest needs at least `version: 1`, `pool.id` and `users`",
+        )));
     }
     match serde_yaml::from_str::<RawManifest>(text) {
         Ok(raw) if raw.version != MANIFEST_VERSION => {
@@ -93,11 +92,7 @@ fn is_blank_yaml(text: &str) -> bool {
 }
 
 /// Deserializes one user entry; a failure becomes a problem located at the failing key.
-pub(super) fn parse_user(
-    index: usize,
-    value: serde_yaml::Value,
-    map: &SourceMap<'_>,
-) -> Result<UserSpec, Problem> {
+pub(super) fn parse_user(index: usize, value: serde_yaml::Value, map: &SourceMap<'_>) -> Result<UserSpec, Problem> {
     let error = match UserSpec::deserialize(&value) {
         Ok(user) => return Ok(user),
         Err(error) => error,
@@ -127,7 +122,9 @@ fn failing_key(value: &serde_yaml::Value) -> Option<String> {
             single.insert("username".into(), username.clone());
         }
         single.insert(key.clone(), entry.clone());
-        UserSpec::deserialize(&serde_yaml::Value::Mapping(single)).is_err().then(|| key.as_str().unwrap_or_default().to_owned())
+        UserSpec::deserialize(&serde_yaml::Value::Mapping(single))
+            .is_err()
+            .then(|| key.as_str().unwrap_or_default().to_owned())
     })
 }
 

@@ -75,9 +75,8 @@ impl<'a> SourceMap<'a> {
         let end = children.end;
         let first = children.clone().find(|&i| !self.lines[i].is_blank)?;
         let seq_indent = self.lines[first].raw_indent;
-        let items: Vec<usize> = children
-            .filter(|&i| self.lines[i].is_item && self.lines[i].raw_indent == seq_indent)
-            .collect();
+        let items: Vec<usize> =
+            children.filter(|&i| self.lines[i].is_item && self.lines[i].raw_indent == seq_indent).collect();
         (items.len() == user_count).then_some((items, end))
     }
 
@@ -195,7 +194,10 @@ rules:
         );
         assert_eq!(at(&[Segment::Key("rules"), Segment::Key("username_pattern")]), (13, 3, "username_pattern: '['"));
         // A key the user does not have: the user's own line.
-        assert_eq!(at(&[Segment::Key("users"), Segment::Index(0), Segment::Key("phone_number")]), (5, 5, "username: alice"));
+        assert_eq!(
+            at(&[Segment::Key("users"), Segment::Index(0), Segment::Key("phone_number")]),
+            (5, 5, "username: alice")
+        );
     }
 
     #[test]

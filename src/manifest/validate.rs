@@ -124,7 +124,13 @@ pub fn validate(source: &SourceText, raw: RawManifest) -> Result<ValidManifest, 
                         "username `{username}` differs from users[{first}] `{first_name}` only in case; Cognito pools are case-insensitive by default, so the two would clash"
                     )
                 };
-                checker.push(index, username, "username", message, "declare each user once; remove or rename one of them");
+                checker.push(
+                    index,
+                    username,
+                    "username",
+                    message,
+                    "declare each user once; remove or rename one of them",
+                );
             } else {
                 seen.insert(folded, (index, username.clone()));
             }
@@ -264,7 +270,13 @@ impl<'a> Checker<'a> {
         if username.is_empty() {
             self.push(index, username, "username", "the username is empty".to_owned(), help);
         } else if username.chars().count() > MAX_USERNAME_CHARS {
-            self.push(index, username, "username", format!("the username is longer than {MAX_USERNAME_CHARS} characters"), help);
+            self.push(
+                index,
+                username,
+                "username",
+                format!("the username is longer than {MAX_USERNAME_CHARS} characters"),
+                help,
+            );
         } else if username.contains('\\') {
             self.push(
                 index,
@@ -274,7 +286,13 @@ impl<'a> Checker<'a> {
                 "remove the backslash",
             );
         } else if !COGNITO_NAME.is_match(username) {
-            self.push(index, username, "username", format!("username `{}` has a space or a character Cognito does not allow", username.escape_debug()), help);
+            self.push(
+                index,
+                username,
+                "username",
+                format!("username `{}` has a space or a character Cognito does not allow", username.escape_debug()),
+                help,
+            );
         }
     }
 
@@ -297,11 +315,16 @@ impl<'a> Checker<'a> {
 
     fn custom(&mut self, name: &str, value: &str, path: ManifestPath, username: Option<&str>) -> bool {
         let problem = if let Some(bare) = name.strip_prefix(CUSTOM_PREFIX) {
-            Some((format!("custom attribute `{name}` repeats the `custom:` prefix"), format!("write `{bare}` inside `custom`")))
+            Some((
+                format!("custom attribute `{name}` repeats the `custom:` prefix"),
+                format!("write `{bare}` inside `custom`"),
+            ))
         } else if name.is_empty() || name.chars().count() > MAX_CUSTOM_NAME_CHARS || !COGNITO_NAME.is_match(name) {
             Some((
                 format!("`{name}` is not a name Cognito allows for a custom attribute"),
-                format!("a custom attribute name is 1 to {MAX_CUSTOM_NAME_CHARS} letters, digits, symbols or punctuation, without spaces"),
+                format!(
+                    "a custom attribute name is 1 to {MAX_CUSTOM_NAME_CHARS} letters, digits, symbols or punctuation, without spaces"
+                ),
             ))
         } else {
             check_text(value).err()
@@ -364,10 +387,21 @@ impl<'a> Checker<'a> {
         }
         for (flag, target) in [("email_verified", "email"), ("phone_number_verified", "phone_number")] {
             if is_true(flag) && !has(target) {
-                self.push(index, name, flag, format!("`{flag}: true` but the user has no `{target}`"), format!("add `{target}`, or remove `{flag}`"));
+                self.push(
+                    index,
+                    name,
+                    flag,
+                    format!("`{flag}: true` but the user has no `{target}`"),
+                    format!("add `{target}`, or remove `{flag}`"),
+                );
             }
         }
-        (self.problems.len() == before).then(|| DeclaredUser { index, username: spec.username.clone(), attributes, mfa_enabled })
+        (self.problems.len() == before).then(|| DeclaredUser {
+            index,
+            username: spec.username.clone(),
+            attributes,
+            mfa_enabled,
+        })
     }
 }
 
@@ -399,7 +433,8 @@ fn check_value(attribute: &StandardAttribute, value: &RawValue<'_>) -> Result<St
                 )),
                 AttrKind::Phone if !E164.is_match(text) => Err((
                     format!("phone number `{text}` is not in E.164 form"),
-                    "write `+`, the country code and the digits with no spaces or dashes, e.g. `'+15555550100'`".to_owned(),
+                    "write `+`, the country code and the digits with no spaces or dashes, e.g. `'+15555550100'`"
+                        .to_owned(),
                 )),
                 AttrKind::Date => match jiff::civil::Date::strptime("%Y-%m-%d", text) {
                     Ok(date) => Ok(date.to_string()),
@@ -411,7 +446,9 @@ fn check_value(attribute: &StandardAttribute, value: &RawValue<'_>) -> Result<St
                 _ => Ok((*text).to_owned()),
             }
         }
-        (_, other) => Err((format!("`{field}` has the wrong type ({other:?})"), "see the manifest reference".to_owned())),
+        (_, other) => {
+            Err((format!("`{field}` has the wrong type ({other:?})"), "see the manifest reference".to_owned()))
+        }
     }
 }
 
@@ -430,7 +467,8 @@ fn check_text(value: &str) -> Result<(), (String, String)> {
     if value.contains('\\') {
         return Err((
             "contains `\\`".to_owned(),
-            "remove the backslash: Cognito's CSV uses it to escape commas and documents no way to write a literal one".to_owned(),
+            "remove the backslash: Cognito's CSV uses it to escape commas and documents no way to write a literal one"
+                .to_owned(),
         ));
     }
     let chars = value.chars().count();
@@ -563,24 +601,36 @@ mod tests {
         assert_eq!(problems.len(), 3, "{problems:#?}");
         assert!(problems.iter().any(|p| p.starts_with("pool.id: `nope` is not a user pool id")));
         assert!(problems.iter().any(|p| p.starts_with("import.role:")));
-        assert!(problems.iter().any(|p| p.starts_with("rules.username_pattern: `[` is not a valid regular expression")));
+        assert!(
+            problems.iter().any(|p| p.starts_with("rules.username_pattern: `[` is not a valid regular expression"))
+        );
     }
 
     #[test]
     fn region_must_match_the_pool_id() {
         let problems = check("version: 1\npool:\n  id: us-east-1_X1\n  region: eu-west-1\n").unwrap_err();
-        assert_eq!(problems, ["pool.region: region `eu-west-1` does not match the pool id `us-east-1_X1`, which is in `us-east-1`"]);
+        assert_eq!(
+            problems,
+            ["pool.region: region `eu-west-1` does not match the pool id `us-east-1_X1`, which is in `us-east-1`"]
+        );
     }
 
     #[test]
     fn versions_and_shapes() {
-        assert_eq!(check("version: 2\npool: {id: x}\nfuture: true\n").unwrap_err(), [
-            "version: manifest version `2` is not supported: cognito-sync 0.1.0 reads version 1"
-        ]);
+        assert_eq!(
+            check("version: 2\npool: {id: x}\nfuture: true\n").unwrap_err(),
+            ["version: manifest version `2` is not supported: cognito-sync 0.1.0 reads version 1"]
+        );
         assert_eq!(check("pool: {id: us-east-1_X}\n").unwrap_err(), ["missing required key `version`"]);
         assert_eq!(check("# nothing\n\n").unwrap_err(), ["the manifest is empty"]);
-        assert_eq!(check("- a\n- b\n").unwrap_err(), ["expected a mapping (`version: 1`, `pool`, `users`, ...), found sequence"]);
-        assert_eq!(check("version: 1\npool: [\n").unwrap_err(), ["did not find expected node content, while parsing a flow node"]);
+        assert_eq!(
+            check("- a\n- b\n").unwrap_err(),
+            ["expected a mapping (`version: 1`, `pool`, `users`, ...), found sequence"]
+        );
+        assert_eq!(
+            check("version: 1\npool: [\n").unwrap_err(),
+            ["did not find expected node content, while parsing a flow node"]
+        );
     }
 
     #[test]

@@ -43,7 +43,10 @@ fn not_yaml() {
 #[test]
 fn yaml_that_is_not_a_mapping() {
     let err = invalid("- alice\n- bob\n");
-    assert_contains(&err, &["expected a mapping (`version: 1`, `pool`, `users`, ...), found sequence", "users.yaml:1:1"]);
+    assert_contains(
+        &err,
+        &["expected a mapping (`version: 1`, `pool`, `users`, ...), found sequence", "users.yaml:1:1"],
+    );
 }
 
 #[test]
@@ -63,13 +66,19 @@ fn missing_version() {
 #[test]
 fn unknown_version() {
     let err = invalid("version: 7\npool:\n  id: us-east-1_AbC123\nnew_key: 1\n");
-    assert_contains(&err, &["manifest version `7` is not supported: cognito-sync 0.1.0 reads version 1", "users.yaml:1:1"]);
+    assert_contains(
+        &err,
+        &["manifest version `7` is not supported: cognito-sync 0.1.0 reads version 1", "users.yaml:1:1"],
+    );
 }
 
 #[test]
 fn unknown_keys_at_every_level() {
     let err = invalid(&format!("{HEAD}  - username: alice\n    emial: alice@example.com\n"));
-    assert_contains(&err, &["users[0].emial (`alice`): unknown key `emial`", "users.yaml:6:5", "did you mean `email`?"]);
+    assert_contains(
+        &err,
+        &["users[0].emial (`alice`): unknown key `emial`", "users.yaml:6:5", "did you mean `email`?"],
+    );
     let err = invalid("version: 1\npool:\n  id: us-east-1_AbC123\n  regoin: us-east-1\n");
     assert_contains(&err, &["pool.regoin: unknown key `regoin`", "users.yaml:4:3", "did you mean `region`?"]);
     let err = invalid("version: 1\npool:\n  id: us-east-1_AbC123\nuser: []\n");
@@ -114,7 +123,10 @@ fn invalid_email() {
 #[test]
 fn phone_not_in_e164() {
     let err = invalid(&format!("{HEAD}  - username: alice\n    phone_number: '(555) 555-0100'\n"));
-    assert_contains(&err, &["phone number `(555) 555-0100` is not in E.164 form", "users.yaml:6:5", "`'+15555550100'`"]);
+    assert_contains(
+        &err,
+        &["phone number `(555) 555-0100` is not in E.164 form", "users.yaml:6:5", "`'+15555550100'`"],
+    );
     // Unquoted, YAML reads a number and drops the `+`.
     let err = invalid(&format!("{HEAD}  - username: alice\n    phone_number: +15555550100\n"));
     assert_contains(&err, &["users[0].phone_number (`alice`): expected a string, found integer", "quote the value"]);
@@ -123,7 +135,14 @@ fn phone_not_in_e164() {
 #[test]
 fn boolean_given_as_a_string() {
     let err = invalid(&format!("{HEAD}  - username: alice\n    email: a@example.com\n    email_verified: 'yes'\n"));
-    assert_contains(&err, &["users[0].email_verified (`alice`): expected a boolean, found string \"yes\"", "write `true` or `false`", "users.yaml:7:5"]);
+    assert_contains(
+        &err,
+        &[
+            "users[0].email_verified (`alice`): expected a boolean, found string \"yes\"",
+            "write `true` or `false`",
+            "users.yaml:7:5",
+        ],
+    );
 }
 
 #[test]
@@ -140,7 +159,9 @@ fn mfa_without_phone() {
 
 #[test]
 fn line_breaks_and_control_characters() {
-    let err = invalid(&format!("{HEAD}  - username: alice\n    email: a@example.com\n    address: \"1 Main St\\nSpringfield\"\n"));
+    let err = invalid(&format!(
+        "{HEAD}  - username: alice\n    email: a@example.com\n    address: \"1 Main St\\nSpringfield\"\n"
+    ));
     assert_contains(&err, &["`address` contains a line break (\\n)", "users.yaml:7:5"]);
     let err = invalid(&format!("{HEAD}  - username: alice\n    email: a@example.com\n    nickname: \"bell\\u0007\"\n"));
     assert_contains(&err, &["`nickname` contains a control character"]);
@@ -166,7 +187,11 @@ fn custom_attribute_name_cognito_rejects() {
     ));
     assert_contains(
         &err,
-        &["`has space` is not a name Cognito allows for a custom attribute", "`twenty_one_characters` is not a name", "users.yaml:8:7"],
+        &[
+            "`has space` is not a name Cognito allows for a custom attribute",
+            "`twenty_one_characters` is not a name",
+            "users.yaml:8:7",
+        ],
     );
 }
 
@@ -175,7 +200,10 @@ fn file_that_does_not_exist_or_cannot_be_read() {
     let ws = Workspace::new();
     let run: Run = cognito_sync().current_dir(ws.path()).arg("validate").output().unwrap().into();
     assert_eq!(run.code, 1);
-    assert_contains(&run.stderr, &["cannot read manifest `users.yaml`", "No such file or directory", "help: create it"]);
+    assert_contains(
+        &run.stderr,
+        &["cannot read manifest `users.yaml`", "No such file or directory", "help: create it"],
+    );
     let run: Run = cognito_sync().arg("validate").arg(ws.path()).output().unwrap().into();
     assert_eq!(run.code, 1);
     assert_contains(&run.stderr, &["cannot read manifest", "check that the path names a readable file"]);
@@ -188,7 +216,8 @@ fn file_that_does_not_exist_or_cannot_be_read() {
 
 #[test]
 fn a_hundred_thousand_users_with_one_error_in_the_middle() {
-    let mut text = String::from("version: 1\npool:\n  id: us-east-1_AbC123\ndefaults:\n  email_verified: true\nusers:\n");
+    let mut text =
+        String::from("version: 1\npool:\n  id: us-east-1_AbC123\ndefaults:\n  email_verified: true\nusers:\n");
     for i in 0..100_000 {
         let domain = if i == 54_321 { "example" } else { "example.com" };
         text.push_str(&format!("  - username: user{i}\n    email: user{i}@{domain}\n    given_name: User\n"));
@@ -197,7 +226,11 @@ fn a_hundred_thousand_users_with_one_error_in_the_middle() {
     let line = 6 + 54_321 * 3 + 2;
     assert_contains(
         &err,
-        &["1 problem in manifest", "users[54321].email (`user54321`): `user54321@example` is not a valid email address", &format!("users.yaml:{line}:5")],
+        &[
+            "1 problem in manifest",
+            "users[54321].email (`user54321`): `user54321@example` is not a valid email address",
+            &format!("users.yaml:{line}:5"),
+        ],
     );
 }
 
@@ -208,7 +241,8 @@ fn all_problems_are_reported_at_once_and_counted() {
     ));
     assert_contains(&err, &["4 problems in manifest"]);
     let order = ["rules.username_pattern", "users[0].email", "users[1].phone_number", "users[2].email_verified"];
-    let positions: Vec<usize> = order.iter().map(|p| err.find(p).unwrap_or_else(|| panic!("{p} missing:\n{err}"))).collect();
+    let positions: Vec<usize> =
+        order.iter().map(|p| err.find(p).unwrap_or_else(|| panic!("{p} missing:\n{err}"))).collect();
     assert!(positions.windows(2).all(|w| w[0] < w[1]), "problems are not sorted:\n{err}");
 }
 

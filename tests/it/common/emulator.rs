@@ -22,9 +22,22 @@ pub struct Emulator {
 /// Regions handed out to tests in turn: Cognito allows one active import job per account
 /// and region, so tests that run jobs in parallel each take their own region.
 const REGIONS: [&str; 16] = [
-    "us-east-1", "us-east-2", "us-west-1", "us-west-2", "eu-west-1", "eu-west-2", "eu-west-3", "eu-central-1",
-    "eu-north-1", "ap-southeast-1", "ap-southeast-2", "ap-northeast-1", "ap-northeast-2", "ap-south-1",
-    "ca-central-1", "sa-east-1",
+    "us-east-1",
+    "us-east-2",
+    "us-west-1",
+    "us-west-2",
+    "eu-west-1",
+    "eu-west-2",
+    "eu-west-3",
+    "eu-central-1",
+    "eu-north-1",
+    "ap-southeast-1",
+    "ap-southeast-2",
+    "ap-northeast-1",
+    "ap-northeast-2",
+    "ap-south-1",
+    "ca-central-1",
+    "sa-east-1",
 ];
 
 static NEXT: AtomicUsize = AtomicUsize::new(0);
@@ -71,11 +84,8 @@ pub struct TestAccount {
 impl Emulator {
     pub fn account(&self, name: &str) -> TestAccount {
         let n = NEXT.fetch_add(1, Ordering::Relaxed);
-        let access_key: String = format!("AKIA{}{n}", name.to_uppercase())
-            .chars()
-            .filter(char::is_ascii_alphanumeric)
-            .take(20)
-            .collect();
+        let access_key: String =
+            format!("AKIA{}{n}", name.to_uppercase()).chars().filter(char::is_ascii_alphanumeric).take(20).collect();
         TestAccount { access_key, region: REGIONS[n % REGIONS.len()] }
     }
 

@@ -11,7 +11,15 @@ use std::process::Output;
 /// endpoint from the developer's shell leaks into a test.
 pub fn cognito_sync() -> assert_cmd::Command {
     let mut cmd = assert_cmd::Command::new(env!("CARGO_BIN_EXE_cognito-sync"));
-    for var in ["AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_REGION", "AWS_DEFAULT_REGION", "COGNITO_SYNC_POOL_ID", "FORCE_COLOR", "CLICOLOR_FORCE"] {
+    for var in [
+        "AWS_PROFILE",
+        "AWS_ENDPOINT_URL",
+        "AWS_REGION",
+        "AWS_DEFAULT_REGION",
+        "COGNITO_SYNC_POOL_ID",
+        "FORCE_COLOR",
+        "CLICOLOR_FORCE",
+    ] {
         cmd.env_remove(var);
     }
     cmd.env("NO_COLOR", "1");
