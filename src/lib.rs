@@ -9,6 +9,7 @@ pub mod cli;
 mod commands;
 pub mod env;
 pub mod error;
+pub mod import_file;
 pub mod manifest;
 pub mod output;
 pub mod schema;
