@@ -1,21 +1,51 @@
 //! Reads a manifest file into its raw form: YAML syntax and the top-level shape checked,
 //! each user still a YAML value so that [`super::validate`] can report every bad user.
 
+use std::ops::Range;
 use std::path::Path;
-use std::sync::Arc;
-
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 
 use miette::SourceSpan;
 use regex::Regex;
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
 
 use super::problem::{ManifestError, ManifestPath, Problem, SourceText};
 use super::source_map::{Segment, SourceMap};
 use super::{MANIFEST_VERSION, Manifest, UserSpec};
 
-/// A manifest as read from disk: its text and its raw top-level structure.
-pub type RawManifest = Manifest<serde_yaml::Value>;
+/// A manifest as read from disk: the top level parsed, the users still raw, so that
+/// [`super::validate`] can report every bad user and convert them a slice at a time.
+#[derive(Debug)]
+pub struct RawManifest {
+    /// Everything but the users (`head.users` is empty).
+    pub head: Manifest<UserSpec>,
+    pub users: RawUsers,
+}
+
+/// The users of a manifest, not yet deserialized.
+#[derive(Debug)]
+pub enum RawUsers {
+    /// Byte ranges of each `- ` item of a block-style `users:` sequence. Parsing a slice at
+    /// a time keeps memory low: serde_yaml holds every event of what it parses.
+    Items(Vec<Range<usize>>),
+    /// Every user as a YAML value, for manifests the scan cannot lay out (flow style,
+    /// anchors, tags).
+    Values(Vec<serde_yaml::Value>),
+}
+
+impl RawUsers {
+    pub fn len(&self) -> usize {
+        match self {
+            RawUsers::Items(items) => items.len(),
+            RawUsers::Values(values) => values.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
 
 /// Where a manifest came from, kept for every later diagnostic that points into it.
 pub type ManifestSource = SourceText;
@@ -32,6 +62,22 @@ pub fn load(path: &Path) -> Result<(ManifestSource, RawManifest), ManifestError>
     Ok((source, raw))
 }
 
+/// Whether the text uses anchors, aliases or tags (`&a`, `*a`, `!tag` at the start of a
+/// token) or holds several documents: such a manifest is parsed as one document.
+fn has_yaml_references(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    let token_start = |i: usize| i == 0 || matches!(bytes[i - 1], b' ' | b'\t' | b'\n' | b'[' | b'{' | b',');
+    let marker = bytes.iter().enumerate().any(|(i, b)| {
+        matches!(b, b'&' | b'*' | b'!') && token_start(i) && bytes.get(i + 1).is_some_and(|n| !n.is_ascii_whitespace())
+    });
+    marker
+        || text
+            .lines()
+            .skip_while(|l| l.trim().is_empty() || l.starts_with('#'))
+            .skip(1)
+            .any(|l| l.starts_with("---") || l.starts_with("..."))
+}
+
 /// Parses manifest text; `source.path` is used only to name the file in errors.
 pub fn parse(source: &SourceText) -> Result<RawManifest, ManifestError> {
     let text = &*source.text;
@@ -41,33 +87,95 @@ pub fn parse(source: &SourceText) -> Result<RawManifest, ManifestError> {
             "start from `examples/users.yaml`: a manifest needs at least `version: 1`, `pool.id` and `users`",
         )));
     }
-    match serde_yaml::from_str::<RawManifest>(text) {
-        Ok(raw) if raw.version != MANIFEST_VERSION => {
-            let span = SourceMap::new(text, raw.users.len()).locate(&[Segment::Key("version")]);
-            Err(fail(unsupported_version(&raw.version.to_string(), span)))
-        }
-        Ok(raw) => Ok(raw),
-        Err(error) => {
-            // serde reports a type error before a syntax error further on; syntax first.
-            if let Err(syntax) = serde_yaml::from_str::<serde_yaml::Value>(text) {
-                return Err(fail(yaml_problem(&syntax, None, text)));
+    let layout = if has_yaml_references(text) { None } else { SourceMap::new(text, 0).users_layout() };
+    if let Some(layout) = layout {
+        // The top level is parsed without the users entry; offsets after it are shifted
+        // back so that every problem still points into the real file.
+        let head = [&text[..layout.block.start], &text[layout.block.end..]].concat();
+        let shift = |mut problem: Problem| {
+            if let Some(span) = problem.span.filter(|s| s.offset() >= layout.block.start) {
+                problem.span = Some(SourceSpan::new((span.offset() + layout.block.len()).into(), span.len()));
             }
-            // A manifest of another version may fail on keys this build does not know;
-            // the version is then the real problem, so look for it first.
-            #[derive(Deserialize)]
-            struct VersionOnly {
-                version: Option<serde_yaml::Value>,
-            }
-            if let Ok(VersionOnly { version: Some(version) }) = serde_yaml::from_str::<VersionOnly>(text) {
-                if version.as_u64() != Some(MANIFEST_VERSION) {
-                    let shown = serde_yaml::to_string(&version).unwrap_or_default();
-                    let span = SourceMap::new(text, 0).locate(&[Segment::Key("version")]);
-                    return Err(fail(unsupported_version(shown.trim(), span)));
-                }
-            }
-            Err(fail(yaml_problem(&error, None, text)))
+            problem
+        };
+        let head: Manifest<UserSpec> = parse_document(&head).map_err(|p| fail(shift(p)))?;
+        if head.users.is_empty() {
+            return Ok(RawManifest { head, users: RawUsers::Items(layout.items) });
         }
     }
+    let whole: Manifest<serde_yaml::Value> = parse_document(text).map_err(fail)?;
+    let Manifest { version, pool, import, rules, defaults, users } = whole;
+    Ok(RawManifest {
+        head: Manifest { version, pool, import, rules, defaults, users: Vec::new() },
+        users: RawUsers::Values(users),
+    })
+}
+
+/// Parses a whole document as a manifest; on failure, the most useful problem: a syntax
+/// error first, then an unsupported version, then the type error.
+fn parse_document<U: DeserializeOwned>(text: &str) -> Result<Manifest<U>, Problem> {
+    let error = match serde_yaml::from_str::<Manifest<U>>(text) {
+        Ok(manifest) if manifest.version == MANIFEST_VERSION => return Ok(manifest),
+        Ok(manifest) => {
+            let span = SourceMap::new(text, 0).locate(&[Segment::Key("version")]);
+            return Err(unsupported_version(&manifest.version.to_string(), span));
+        }
+        Err(error) => error,
+    };
+    // serde reports a type error before a syntax error further on; syntax first.
+    if let Err(syntax) = serde_yaml::from_str::<serde::de::IgnoredAny>(text) {
+        return Err(yaml_problem(&syntax, None, text, 0));
+    }
+    // A manifest of another version may fail on keys this build does not know; the
+    // version is then the real problem.
+    #[derive(Deserialize)]
+    struct VersionOnly {
+        version: Option<serde_yaml::Value>,
+    }
+    if let Ok(VersionOnly { version: Some(version) }) = serde_yaml::from_str::<VersionOnly>(text)
+        && version.as_u64() != Some(MANIFEST_VERSION)
+    {
+        let shown = serde_yaml::to_string(&version).unwrap_or_default();
+        let span = SourceMap::new(text, 0).locate(&[Segment::Key("version")]);
+        return Err(unsupported_version(shown.trim(), span));
+    }
+    Err(yaml_problem(&error, None, text, 0))
+}
+
+/// Parses the users in `items[..]` (consecutive entries of the text) in one go; the
+/// fast path for valid users.
+pub(super) fn parse_items(text: &str, items: &[Range<usize>]) -> Option<Vec<UserSpec>> {
+    let (first, last) = (items.first()?, items.last()?);
+    serde_yaml::from_str::<Vec<UserSpec>>(&text[first.start..last.end]).ok().filter(|users| users.len() == items.len())
+}
+
+/// Parses one user entry on its own, for a located problem when it is invalid. Returns
+/// the username, when the entry has one, with the problem.
+pub(super) fn parse_item(
+    text: &str,
+    item: Range<usize>,
+    index: usize,
+) -> Result<UserSpec, (Option<String>, Box<Problem>)> {
+    let slice = &text[item.clone()];
+    let error = match serde_yaml::from_str::<Vec<UserSpec>>(slice) {
+        Ok(mut users) if users.len() == 1 => return Ok(users.remove(0)),
+        Ok(_) => {
+            let mut problem =
+                Problem::new(ManifestPath::user(index, ""), "this user entry could not be read on its own")
+                    .with_help("write each user as a `- username: ...` item of the `users` list");
+            problem.span = Some(SourceSpan::new(item.start.into(), slice.trim_end().len().max(1)));
+            return Err((None, Box::new(problem)));
+        }
+        Err(error) => error,
+    };
+    let username = serde_yaml::from_str::<Vec<serde_yaml::Value>>(slice)
+        .ok()
+        .and_then(|values| values.first()?.get("username")?.as_str().map(str::to_owned));
+    let mut problem = yaml_problem(&error, Some(index), text, item.start);
+    if let Some(name) = &username {
+        problem = problem.for_user(name);
+    }
+    Err((username, Box::new(problem)))
 }
 
 fn unsupported_version(found: &str, span: Option<SourceSpan>) -> Problem {
@@ -92,15 +200,19 @@ fn is_blank_yaml(text: &str) -> bool {
 }
 
 /// Deserializes one user entry; a failure becomes a problem located at the failing key.
-pub(super) fn parse_user(index: usize, value: serde_yaml::Value, map: &SourceMap<'_>) -> Result<UserSpec, Problem> {
-    let error = match UserSpec::deserialize(&value) {
+pub(super) fn parse_user(
+    index: usize,
+    value: &serde_yaml::Value,
+    map: &SourceMap<'_>,
+) -> Result<UserSpec, Box<Problem>> {
+    let error = match UserSpec::deserialize(value) {
         Ok(user) => return Ok(user),
         Err(error) => error,
     };
     let username = value.get("username").and_then(|v| v.as_str()).map(str::to_owned);
-    let mut problem = yaml_problem(&error, Some(index), "");
+    let mut problem = yaml_problem(&error, Some(index), "", 0);
     if problem.path.field.is_empty() {
-        problem.path.field = failing_key(&value).unwrap_or_default();
+        problem.path.field = failing_key(value).unwrap_or_default();
     }
     let mut path = vec![Segment::Key("users"), Segment::Index(index)];
     path.extend(problem.path.field.split('.').filter(|s| !s.is_empty()).map(Segment::Key));
@@ -108,7 +220,7 @@ pub(super) fn parse_user(index: usize, value: serde_yaml::Value, map: &SourceMap
     if let Some(name) = username {
         problem = problem.for_user(&name);
     }
-    Err(problem)
+    Err(Box::new(problem))
 }
 
 /// Finds which key of a user entry fails to deserialize: errors from a YAML value carry no
@@ -130,7 +242,8 @@ fn failing_key(value: &serde_yaml::Value) -> Option<String> {
 
 /// Turns a serde_yaml error into a problem with a path, a plain message and a hint.
 /// `user` is set when the error comes from one user entry deserialized on its own.
-fn yaml_problem(error: &serde_yaml::Error, user: Option<usize>, text: &str) -> Problem {
+/// `base` is where the parsed slice starts in `text`.
+fn yaml_problem(error: &serde_yaml::Error, user: Option<usize>, text: &str, base: usize) -> Problem {
     static AT_LINE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r" at line \d+ column \d+").expect("valid regex"));
     // serde_yaml writes " at line L column C" into the message; the snippet shows that.
     let full = error.to_string();
@@ -138,7 +251,13 @@ fn yaml_problem(error: &serde_yaml::Error, user: Option<usize>, text: &str) -> P
     let (path, message) = split_path(&message);
     let (message, help) = explain(message);
     let manifest_path = match (user, path) {
-        (Some(i), path) => ManifestPath::user(i, path.unwrap_or_default()),
+        // A user parsed on its own is item `[0]` of a one-item list.
+        (Some(i), path) => {
+            let field = path.unwrap_or_default();
+            let field = field.trim_start_matches('.');
+            let field = field.strip_prefix("[0]").unwrap_or(field);
+            ManifestPath::user(i, field.trim_start_matches('.'))
+        }
         (None, Some(path)) => top_level_path(path),
         (None, None) => ManifestPath::default(),
     };
@@ -155,7 +274,7 @@ fn yaml_problem(error: &serde_yaml::Error, user: Option<usize>, text: &str) -> P
     let mut problem = Problem::new(manifest_path, message);
     problem.help = help;
     if let Some(location) = error.location() {
-        let start = location.index().min(text.len());
+        let start = (base + location.index()).min(text.len());
         let len = text[start..].find('\n').unwrap_or(text.len() - start).max(1);
         problem.span = Some(SourceSpan::new(start.into(), len.min(text.len() - start)));
     }
@@ -184,12 +303,11 @@ fn split_path(message: &str) -> (Option<&str>, &str) {
 
 /// `users[3].custom.department` → user 3, field `custom.department`.
 fn top_level_path(path: &str) -> ManifestPath {
-    if let Some(rest) = path.strip_prefix("users[") {
-        if let Some((index, field)) = rest.split_once(']') {
-            if let Ok(index) = index.parse() {
-                return ManifestPath::user(index, field.trim_start_matches('.'));
-            }
-        }
+    if let Some(rest) = path.strip_prefix("users[")
+        && let Some((index, field)) = rest.split_once(']')
+        && let Ok(index) = index.parse()
+    {
+        return ManifestPath::user(index, field.trim_start_matches('.'));
     }
     ManifestPath::top(path)
 }
@@ -219,9 +337,10 @@ fn explain(message: &str) -> (String, Option<String>) {
         };
         return (format!("missing required key `{field}`"), Some(help));
     }
-    if let Some(rest) = message.strip_prefix("invalid type: ") {
-        if let Some((found, expected)) = rest.split_once(", expected ") {
-            let help = match expected {
+    if let Some(rest) = message.strip_prefix("invalid type: ")
+        && let Some((found, expected)) = rest.split_once(", expected ")
+    {
+        let help = match expected {
                 "a boolean" => Some("write `true` or `false`, without quotes".to_owned()),
                 "a string" if found.starts_with("integer") || found.starts_with("floating point") => Some(
                     "quote the value, e.g. `'+15555550100'`: YAML reads unquoted digits as a number and drops a leading `+`"
@@ -233,15 +352,14 @@ fn explain(message: &str) -> (String, Option<String>) {
                 ),
                 _ => None,
             };
-            let expected = match expected {
-                e if e.starts_with("struct Manifest") => "a mapping (`version: 1`, `pool`, `users`, ...)",
-                e if e.starts_with("struct UserSpec") => "a mapping with `username` and attributes",
-                e if e.starts_with("struct ") => "a mapping",
-                "a sequence" => "a list",
-                e => e,
-            };
-            return (format!("expected {expected}, found {found}"), help);
-        }
+        let expected = match expected {
+            e if e.starts_with("struct Manifest") => "a mapping (`version: 1`, `pool`, `users`, ...)",
+            e if e.starts_with("struct UserSpec") => "a mapping with `username` and attributes",
+            e if e.starts_with("struct ") => "a mapping",
+            "a sequence" => "a list",
+            e => e,
+        };
+        return (format!("expected {expected}, found {found}"), help);
     }
     if message.contains("untagged enum Timestamp") {
         return (

@@ -33,6 +33,7 @@ pub const DEFAULT_ROLE_NAME: &str = "cognito-sync-import";
 /// The users an AWS Cognito user pool must have, for `cognito-sync`. Format version 1.
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[serde(bound(deserialize = "U: Deserialize<'de>", serialize = "U: Serialize"))]
 #[schemars(title = "cognito-sync manifest", bound = "U: JsonSchema")]
 pub struct Manifest<U = UserSpec> {
     /// Manifest format version; this build reads version 1.

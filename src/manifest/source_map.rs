@@ -17,6 +17,8 @@ pub enum Segment<'a> {
 
 #[derive(Debug, Clone, Copy)]
 struct Line {
+    /// Byte offset of the line's first character.
+    start: usize,
     /// Byte offset of the first character after indentation and any `- ` item marker.
     content: usize,
     /// Byte offset of the end of the line (without the line break).
@@ -29,6 +31,13 @@ struct Line {
     is_item: bool,
     /// Blank or comment-only.
     is_blank: bool,
+}
+
+/// Where the users are in the text: see [`SourceMap::users_layout`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UsersLayout {
+    pub block: std::ops::Range<usize>,
+    pub items: Vec<std::ops::Range<usize>>,
 }
 
 /// A located view of one manifest text.
@@ -54,6 +63,7 @@ impl<'a> SourceMap<'a> {
             let marker = if is_item { (rest.len() - rest[1..].trim_start_matches(' ').len()).max(1) } else { 0 };
             let trimmed = rest.trim();
             lines.push(Line {
+                start,
                 content: start + raw_indent + marker,
                 end: start + body.len(),
                 raw_indent,
@@ -66,6 +76,34 @@ impl<'a> SourceMap<'a> {
         let mut map = SourceMap { text, lines, user_items: None };
         map.user_items = map.scan_user_items(user_count);
         map
+    }
+
+    /// The byte range of the whole top-level `users:` entry (key line to the end of its
+    /// block) and of each item in it, when `users` is a block sequence.
+    pub fn users_layout(&self) -> Option<UsersLayout> {
+        let key_line = self.find_key(0..self.lines.len(), "users")?;
+        let line = &self.lines[key_line];
+        let after_colon = self.text[line.content..line.end].split_once(':')?.1.trim();
+        if line.raw_indent != 0 || !(after_colon.is_empty() || after_colon.starts_with('#')) {
+            return None;
+        }
+        let children = self.children(key_line);
+        let end_of = |i: usize| self.lines.get(i).map_or(self.text.len(), |l| l.start);
+        let block = line.start..end_of(children.end);
+        let first = children.clone().find(|&i| !self.lines[i].is_blank);
+        let Some(first) = first else { return Some(UsersLayout { block, items: Vec::new() }) };
+        let seq_indent = self.lines[first].raw_indent;
+        let starts: Vec<usize> =
+            children.clone().filter(|&i| self.lines[i].is_item && self.lines[i].raw_indent == seq_indent).collect();
+        if starts.first() != Some(&first) {
+            return None;
+        }
+        let items = starts
+            .iter()
+            .enumerate()
+            .map(|(n, &i)| self.lines[i].start..end_of(starts.get(n + 1).copied().unwrap_or(children.end)))
+            .collect();
+        Some(UsersLayout { block, items })
     }
 
     fn scan_user_items(&self, user_count: usize) -> Option<(Vec<usize>, usize)> {
@@ -198,6 +236,17 @@ rules:
             at(&[Segment::Key("users"), Segment::Index(0), Segment::Key("phone_number")]),
             (5, 5, "username: alice")
         );
+    }
+
+    #[test]
+    fn lays_out_the_users_block() {
+        let map = SourceMap::new(TEXT, 2);
+        let layout = map.users_layout().unwrap();
+        assert!(TEXT[layout.block.clone()].starts_with("users:\n"));
+        assert!(TEXT[layout.block.end..].starts_with("rules:"));
+        assert_eq!(layout.items.len(), 2);
+        assert_eq!(&TEXT[layout.items[1].clone()], "  - username: bob\n    email: bob@\n");
+        assert!(SourceMap::new("users: []\n", 0).users_layout().is_none());
     }
 
     #[test]

@@ -11,7 +11,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 use sha2::{Digest, Sha256};
 
-use super::load::{RawManifest, parse_user};
+use super::load::{RawManifest, RawUsers, parse_item, parse_items, parse_user};
 use super::problem::{ManifestError, ManifestPath, Problem, SourceText};
 use super::source_map::{Segment, SourceMap};
 use super::{AttrKind, CUSTOM_PREFIX, RawValue, StandardAttribute, UserSpec};
@@ -85,15 +85,21 @@ impl ValidManifest {
 }
 
 /// Checks a loaded manifest; returns every problem at once.
+/// How many users are parsed in one go: small enough that serde_yaml's event buffer stays
+/// small, large enough that the per-call overhead does not show.
+const USERS_PER_SLICE: usize = 256;
+
 pub fn validate(source: &SourceText, raw: RawManifest) -> Result<ValidManifest, ManifestError> {
+    let RawManifest { head: raw_head, users: raw_users } = raw;
+    let mut raw = RawTop { head: raw_head, users: raw_users };
     let mut checker = Checker { source, map: OnceCell::new(), user_count: raw.users.len(), problems: Vec::new() };
     let (pool_id, region) = checker.pool(&raw);
-    let role = raw.import.role_or_default().to_owned();
-    checker.role(&role, raw.import.role.is_some());
-    let username_pattern = checker.username_pattern(raw.rules.username_pattern.as_deref());
+    let role = raw.head.import.role_or_default().to_owned();
+    checker.role(&role, raw.head.import.role.is_some());
+    let username_pattern = checker.username_pattern(raw.head.rules.username_pattern.as_deref());
 
     // Defaults are checked once, where they are written, not once per user.
-    let defaults = raw.defaults;
+    let defaults = std::mem::take(&mut raw.head.defaults);
     let mut default_values = BTreeMap::new();
     for (attribute, value) in defaults.standard_values() {
         let path = ManifestPath::top(format!("defaults.{}", attribute.field));
@@ -111,40 +117,65 @@ pub fn validate(source: &SourceText, raw: RawManifest) -> Result<ValidManifest, 
 
     let mut users = Vec::with_capacity(raw.users.len());
     let mut seen: HashMap<String, (usize, String)> = HashMap::with_capacity(raw.users.len());
-    for (index, value) in raw.users.into_iter().enumerate() {
-        // Duplicates are looked for even in entries that fail to parse.
-        let username = value.get("username").and_then(|v| v.as_str()).map(str::to_owned);
-        if let Some(username) = &username {
-            let folded = username.to_lowercase();
-            if let Some((first, first_name)) = seen.get(&folded) {
-                let message = if first_name == username {
-                    format!("username `{username}` is declared twice (first at users[{first}])")
-                } else {
-                    format!(
-                        "username `{username}` differs from users[{first}] `{first_name}` only in case; Cognito pools are case-insensitive by default, so the two would clash"
-                    )
-                };
-                checker.push(
-                    index,
-                    username,
-                    "username",
-                    message,
-                    "declare each user once; remove or rename one of them",
-                );
-            } else {
-                seen.insert(folded, (index, username.clone()));
+    let mut accept =
+        |checker: &mut Checker<'_>, index: usize, username: Option<&str>, parsed: Result<UserSpec, Box<Problem>>| {
+            // Duplicates are looked for even in entries that fail to parse.
+            if let Some(username) = username {
+                checker.duplicate(&mut seen, index, username);
             }
-        }
-        let spec = match parse_user(index, value, checker.map()) {
-            Ok(spec) => spec,
-            Err(problem) => {
-                checker.problems.push(problem);
-                continue;
+            match parsed {
+                Ok(spec) => {
+                    checker.username(index, &spec.username);
+                    if let Some(user) = checker.user(index, &spec, &default_values, &default_custom) {
+                        users.push(user);
+                    }
+                }
+                Err(problem) => checker.problems.push(*problem),
             }
         };
-        checker.username(index, &spec.username);
-        if let Some(user) = checker.user(index, &spec, &default_values, &default_custom) {
-            users.push(user);
+    match &raw.users {
+        RawUsers::Items(items) => {
+            let text = &*source.text;
+            // Slices are parsed on every core, then checked in order on this thread.
+            let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(4);
+            let slices: Vec<&[std::ops::Range<usize>]> = items.chunks(USERS_PER_SLICE).collect();
+            for (group_number, group) in slices.chunks(workers * 8).enumerate() {
+                let parsed: Vec<Option<Vec<UserSpec>>> = std::thread::scope(|scope| {
+                    let handles: Vec<_> = group
+                        .chunks(group.len().div_ceil(workers))
+                        .map(|part| scope.spawn(move || part.iter().map(|s| parse_items(text, s)).collect::<Vec<_>>()))
+                        .collect();
+                    handles.into_iter().flat_map(|h| h.join().expect("a parser thread panicked")).collect()
+                });
+                for (slice_number, (chunk, specs)) in group.iter().zip(parsed).enumerate() {
+                    let base = (group_number * workers * 8 + slice_number) * USERS_PER_SLICE;
+                    if let Some(specs) = specs {
+                        for (offset, spec) in specs.into_iter().enumerate() {
+                            let username = spec.username.clone();
+                            accept(&mut checker, base + offset, Some(&username), Ok(spec));
+                        }
+                        continue;
+                    }
+                    for (offset, item) in chunk.iter().enumerate() {
+                        match parse_item(text, item.clone(), base + offset) {
+                            Ok(spec) => {
+                                let username = spec.username.clone();
+                                accept(&mut checker, base + offset, Some(&username), Ok(spec));
+                            }
+                            Err((username, problem)) => {
+                                accept(&mut checker, base + offset, username.as_deref(), Err(problem))
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        RawUsers::Values(values) => {
+            for (index, value) in values.iter().enumerate() {
+                let username = value.get("username").and_then(|v| v.as_str());
+                let parsed = parse_user(index, value, checker.map());
+                accept(&mut checker, index, username, parsed);
+            }
         }
     }
 
@@ -157,10 +188,16 @@ pub fn validate(source: &SourceText, raw: RawManifest) -> Result<ValidManifest, 
         pool_id,
         region,
         role,
-        scoped_trust: raw.import.scoped_trust,
+        scoped_trust: raw.head.import.scoped_trust,
         username_pattern,
         users,
     })
+}
+
+/// The parts of a raw manifest, taken apart so that defaults can be moved out.
+struct RawTop {
+    head: super::Manifest<UserSpec>,
+    users: RawUsers,
 }
 
 struct Checker<'a> {
@@ -198,8 +235,8 @@ impl<'a> Checker<'a> {
         self.report(ManifestPath::user(index, field), Some(username), message, help);
     }
 
-    fn pool(&mut self, raw: &RawManifest) -> (String, String) {
-        let id = raw.pool.id.trim();
+    fn pool(&mut self, raw: &RawTop) -> (String, String) {
+        let id = raw.head.pool.id.trim();
         let prefix = id.split_once('_').map(|(region, _)| region).unwrap_or_default();
         if !POOL_ID.is_match(id) || !REGION.is_match(prefix) {
             self.report(
@@ -209,7 +246,7 @@ impl<'a> Checker<'a> {
                 "a pool id is the region, `_`, then letters and digits, e.g. `us-east-1_AbCdEf123` (see the pool's overview in the console)",
             );
         }
-        let region = match &raw.pool.region {
+        let region = match &raw.head.pool.region {
             Some(region) if !REGION.is_match(region) => {
                 self.report(
                     ManifestPath::top("pool.region"),
@@ -265,6 +302,22 @@ impl<'a> Checker<'a> {
         }
     }
 
+    fn duplicate(&mut self, seen: &mut HashMap<String, (usize, String)>, index: usize, username: &str) {
+        let folded = username.to_lowercase();
+        let Some((first, first_name)) = seen.get(&folded) else {
+            seen.insert(folded, (index, username.to_owned()));
+            return;
+        };
+        let message = if first_name == username {
+            format!("username `{username}` is declared twice (first at users[{first}])")
+        } else {
+            format!(
+                "username `{username}` differs from users[{first}] `{first_name}` only in case; Cognito pools are case-insensitive by default, so the two would clash"
+            )
+        };
+        self.push(index, username, "username", message, "declare each user once; remove or rename one of them");
+    }
+
     fn username(&mut self, index: usize, username: &str) {
         let help = "a Cognito username is 1 to 128 letters, digits, symbols or punctuation, without spaces";
         if username.is_empty() {
@@ -285,7 +338,7 @@ impl<'a> Checker<'a> {
                 "the username contains `\\`, which Cognito's CSV has no documented way to write".to_owned(),
                 "remove the backslash",
             );
-        } else if !COGNITO_NAME.is_match(username) {
+        } else if !is_cognito_name(username) {
             self.push(
                 index,
                 username,
@@ -319,7 +372,7 @@ impl<'a> Checker<'a> {
                 format!("custom attribute `{name}` repeats the `custom:` prefix"),
                 format!("write `{bare}` inside `custom`"),
             ))
-        } else if name.is_empty() || name.chars().count() > MAX_CUSTOM_NAME_CHARS || !COGNITO_NAME.is_match(name) {
+        } else if name.is_empty() || name.chars().count() > MAX_CUSTOM_NAME_CHARS || !is_cognito_name(name) {
             Some((
                 format!("`{name}` is not a name Cognito allows for a custom attribute"),
                 format!(
@@ -452,6 +505,15 @@ fn check_value(attribute: &StandardAttribute, value: &RawValue<'_>) -> Result<St
     }
 }
 
+/// Whether `name` matches Cognito's name pattern; ASCII names, the common case, skip the
+/// Unicode regex.
+fn is_cognito_name(name: &str) -> bool {
+    if name.is_ascii() {
+        return !name.is_empty() && name.bytes().all(|b| b.is_ascii_graphic());
+    }
+    COGNITO_NAME.is_match(name)
+}
+
 /// The checks every text value needs before it can go into Cognito's CSV.
 fn check_text(value: &str) -> Result<(), (String, String)> {
     if value.is_empty() {
@@ -579,15 +641,16 @@ mod tests {
 
     #[test]
     fn type_errors_inside_users_are_located_and_all_reported() {
-        let problems =
-            users("  - username: a\n    emial: a@example.com\n  - username: b\n    email: b@example.com\n    email_verified: yes\n  - username: c\n    phone_number: +15555550100\n")
-                .unwrap_err();
+        let problems = users(
+            "  - username: a\n    emial: a@example.com\n  - username: b\n    email: b@example.com\n    email_verified: yes\n  - username: c\n    phone_number: 15555550100\n",
+        )
+        .unwrap_err();
         assert_eq!(
             problems,
             [
                 "users[0].emial (`a`): unknown key `emial`",
                 "users[1].email_verified (`b`): expected a boolean, found string \"yes\"",
-                "users[2].phone_number (`c`): expected a string, found integer `15555550100`",
+                "users[2].phone_number (`c`): phone number `15555550100` is not in E.164 form",
             ]
         );
     }

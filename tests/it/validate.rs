@@ -127,8 +127,9 @@ fn phone_not_in_e164() {
         &err,
         &["phone number `(555) 555-0100` is not in E.164 form", "users.yaml:6:5", "`'+15555550100'`"],
     );
-    // Unquoted, YAML reads a number and drops the `+`.
-    let err = invalid(&format!("{HEAD}  - username: alice\n    phone_number: +15555550100\n"));
+    // In flow style, YAML reads an unquoted number and drops the `+`.
+    let err =
+        invalid("version: 1\npool: {id: us-east-1_AbC123}\nusers: [{username: alice, phone_number: +15555550100}]\n");
     assert_contains(&err, &["users[0].phone_number (`alice`): expected a string, found integer", "quote the value"]);
 }
 
@@ -140,7 +141,7 @@ fn boolean_given_as_a_string() {
         &[
             "users[0].email_verified (`alice`): expected a boolean, found string \"yes\"",
             "write `true` or `false`",
-            "users.yaml:7:5",
+            "users.yaml:7:21",
         ],
     );
 }
@@ -236,9 +237,9 @@ fn a_hundred_thousand_users_with_one_error_in_the_middle() {
 
 #[test]
 fn all_problems_are_reported_at_once_and_counted() {
-    let err = invalid(&format!(
-        "version: 1\npool:\n  id: us-east-1_AbC123\nrules:\n  username_pattern: '('\nusers:\n  - username: a\n    email: nope\n  - username: b\n    phone_number: '123'\n  - username: c\n    email: c@example.com\n    email_verified: maybe\n"
-    ));
+    let err = invalid(
+        "version: 1\npool:\n  id: us-east-1_AbC123\nrules:\n  username_pattern: '('\nusers:\n  - username: a\n    email: nope\n  - username: b\n    phone_number: '123'\n  - username: c\n    email: c@example.com\n    email_verified: maybe\n",
+    );
     assert_contains(&err, &["4 problems in manifest"]);
     let order = ["rules.username_pattern", "users[0].email", "users[1].phone_number", "users[2].email_verified"];
     let positions: Vec<usize> =
