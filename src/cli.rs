@@ -59,6 +59,19 @@ pub enum Command {
     Validate(ValidateArgs),
     /// Print the manifest's JSON Schema
     Schema,
+    /// Show which declared users are missing from the pool; reads the pool, changes nothing
+    ///
+    /// Validates the manifest offline first (an invalid manifest sends nothing), then reads
+    /// the pool with the fewest requests and sorts every declared user into: to import, in
+    /// sync, drifted (shown, never updated). Users in the pool but not in the manifest are
+    /// counted and never touched. Personal data is masked unless `--show-pii`.
+    Plan(PlanArgs),
+    /// Show the shared IAM role that import jobs use, or create it with `--create`
+    ///
+    /// The role (`import.role`, default `cognito-sync-import`) lets Cognito write an import
+    /// job's CloudWatch logs. An existing role is checked and what is wrong with it is
+    /// explained; it is never changed or deleted. Exits 1 when the role is missing or wrong.
+    Role(RoleArgs),
 }
 
 #[derive(Debug, Args)]
@@ -66,4 +79,54 @@ pub struct ValidateArgs {
     /// The manifest
     #[arg(default_value = crate::manifest::DEFAULT_MANIFEST)]
     pub manifest: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct RoleArgs {
+    /// The manifest
+    #[arg(default_value = crate::manifest::DEFAULT_MANIFEST)]
+    pub manifest: PathBuf,
+    /// Create the role when it is missing (needs `iam:CreateRole`, `iam:TagRole` and
+    /// `iam:PutRolePolicy`); an existing role is only checked
+    #[arg(long)]
+    pub create: bool,
+}
+
+/// Output formats of `plan`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PlanFormat {
+    /// Terraform-like text
+    Text,
+    /// One versioned JSON document (`schema_version: 1`)
+    Json,
+    /// Markdown for a pull-request comment, always under GitHub's 65,535 characters
+    Markdown,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// The manifest
+    #[arg(default_value = crate::manifest::DEFAULT_MANIFEST)]
+    pub manifest: PathBuf,
+    /// Save the plan as JSON (pool, CSV header, exact rows, digests) for review or `apply`;
+    /// written with mode 0600, as it holds personal data
+    #[arg(short = 'o', long = "output", value_name = "PLAN.json")]
+    pub output: Option<PathBuf>,
+    /// How to print the plan on stdout
+    #[arg(long, value_enum, default_value_t = PlanFormat::Text, value_name = "FORMAT")]
+    pub format: PlanFormat,
+    /// Exit 0 when there is nothing to import, 2 when users would be imported, 1 on error
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+    /// Also write the exact CSV that `apply` would upload (mode 0600)
+    #[arg(long, value_name = "FILE")]
+    pub csv: Option<PathBuf>,
+    /// Show personal data (emails, phone numbers, names) instead of masking it
+    #[arg(long)]
+    pub show_pii: bool,
+    /// Send at most this many requests per second to Cognito (its ListUsers quota is 30 per
+    /// account and region); throttling is also retried with backoff
+    #[arg(long, value_name = "N", default_value_t = crate::pool::aws::DEFAULT_MAX_RPS,
+          value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub max_rps: u32,
 }

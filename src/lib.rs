@@ -9,9 +9,13 @@ pub mod cli;
 mod commands;
 pub mod env;
 pub mod error;
+pub mod import;
 pub mod import_file;
 pub mod manifest;
 pub mod output;
+pub mod plan;
+pub mod pool;
+pub mod role;
 pub mod schema;
 pub mod settings;
 

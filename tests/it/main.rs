@@ -3,4 +3,5 @@
 
 mod common;
 mod emulator_smoke;
+mod role;
 mod validate;

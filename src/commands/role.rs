@@ -1,0 +1,61 @@
+//! `role [--create]`: show the shared import role and whether Cognito can use it, or create
+//! it when it is missing. For setups where CI may not write IAM: a person with IAM rights
+//! runs `role --create` once, and `apply` then only finds and checks the role.
+
+use miette::IntoDiagnostic;
+
+use super::block_on;
+use super::validate::load_valid;
+use crate::cli::RoleArgs;
+use crate::error::ExitStatus;
+use crate::output::{Printer, Role};
+use crate::role::RoleError;
+use crate::role::aws::{RoleIam, WantedRole};
+use crate::settings::Settings;
+
+pub fn run(args: &RoleArgs, settings: &Settings, printer: &Printer) -> miette::Result<ExitStatus> {
+    // An invalid manifest stops here, before any request.
+    let manifest = load_valid(&args.manifest)?;
+    let region = region(settings, &manifest.region);
+    let wanted = WantedRole { role: &manifest.role, region: &region, scoped_trust: manifest.scoped_trust };
+    printer.detail(format_args!("role `{}`, logs in region `{region}`", wanted.role));
+    let (name, arn, created) = block_on(async {
+        let config = crate::aws::sdk_config(&settings.aws, Some(&region)).await;
+        let iam = RoleIam::new(&config);
+        if args.create {
+            let role = iam.ensure(wanted).await?;
+            Ok::<_, RoleError>((role.name, role.arn, role.created))
+        } else {
+            match iam.inspect(wanted).await? {
+                None => Err(RoleError::Missing { role: wanted.role.to_owned() }),
+                Some(state) if !state.findings.is_empty() => {
+                    Err(RoleError::Unusable { arn: state.arn, findings: state.findings })
+                }
+                Some(state) => Ok((state.name, state.arn, false)),
+            }
+        }
+    })?;
+    let paint = printer.stdout_paint;
+    let what = if created { "created:" } else { "ok:" };
+    printer
+        .data(&format!(
+            "{} role `{}` is ready for Cognito imports in `{region}`\n  arn: {arn}\n",
+            paint.paint(Role::Create, what),
+            paint.paint(Role::Name, &name),
+        ))
+        .into_diagnostic()?;
+    Ok(ExitStatus::Success)
+}
+
+/// The region of the pool's logs: `--region`, else the prefix of a `--pool-id` override,
+/// else the manifest's.
+fn region(settings: &Settings, manifest_region: &str) -> String {
+    let from_pool_id = settings
+        .aws
+        .pool_id
+        .as_deref()
+        .and_then(|id| id.split_once('_'))
+        .map(|(region, _)| region)
+        .filter(|r| !r.is_empty());
+    settings.aws.region.as_deref().or(from_pool_id).unwrap_or(manifest_region).to_owned()
+}
