@@ -1,0 +1,125 @@
+//! `plan`: validate offline, read the pool once, diff, print. Never changes the pool; the
+//! only files it writes are the ones asked for (`-o`, `--csv`), with mode 0600.
+
+use std::path::{Path, PathBuf};
+
+use miette::{Context, IntoDiagnostic};
+
+use crate::cli::{PlanArgs, PlanFormat};
+use crate::error::ExitStatus;
+use crate::manifest::ManifestError;
+use crate::output::Printer;
+use crate::output::progress::Progress;
+use crate::plan::render::{RenderOptions, markdown, text};
+use crate::plan::report::{report, to_json};
+use crate::plan::{Plan, diff};
+use crate::pool::aws::CognitoPool;
+use crate::pool::{PoolReader, ReadStrategy, Wanted};
+use crate::settings::Settings;
+
+pub fn run(args: &PlanArgs, settings: &Settings, printer: &Printer) -> miette::Result<ExitStatus> {
+    // Offline first: an invalid manifest sends nothing.
+    let manifest = super::validate::load_valid(&args.manifest)?;
+    let (pool_id, region) = target(&manifest, settings);
+    let wanted = Wanted::from_manifest(&manifest);
+
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .into_diagnostic()
+        .wrap_err("failed to start the async runtime")?;
+    let mut progress = Progress::new(settings, None, &format!("reading pool `{pool_id}`"));
+    let (observed, requests) = runtime.block_on(async {
+        let reader = CognitoPool::connect(&settings.aws, &pool_id, &region, args.max_rps).await?;
+        let observed = reader
+            .snapshot(&pool_id, &wanted, &mut |step| {
+                let what = match step.strategy {
+                    ReadStrategy::ListAll => "listing users",
+                    ReadStrategy::LookUp => "looking up declared users",
+                };
+                progress.update(
+                    step.done,
+                    &format!("reading pool `{pool_id}`: {what}, {}/{} requests", step.done, step.total),
+                );
+            })
+            .await?;
+        Ok::<_, crate::pool::PoolError>((observed, reader.requests()))
+    })?;
+    progress.finish();
+    printer.detail(format!(
+        "read pool `{pool_id}` with {}",
+        requests.iter().map(|(op, n)| format!("{n} {op}")).collect::<Vec<_>>().join(", ")
+    ));
+
+    let plan = diff(&manifest, &observed).map_err(|problems| ManifestError::invalid(&manifest.source, problems))?;
+
+    let rendered = match args.format {
+        PlanFormat::Text => text(&plan, RenderOptions { show_pii: args.show_pii, paint: printer.stdout_paint }),
+        PlanFormat::Json => to_json(&report(&plan, args.show_pii)),
+        PlanFormat::Markdown => markdown(&plan, args.show_pii),
+    };
+    printer.data(&rendered).into_diagnostic()?;
+
+    if let Some(path) = &args.output {
+        // A saved plan is what `apply` imports: it keeps every value, hence mode 0600.
+        let json = to_json(&report(&plan, true));
+        crate::import_file::write_private(path, json.as_bytes())
+            .into_diagnostic()
+            .wrap_err_with(|| format!("failed to write the plan to `{}`", path.display()))?;
+        printer.status(format!("saved the plan to `{}` (mode 0600: it holds personal data)", path.display()));
+    }
+    if let Some(path) = &args.csv {
+        write_csv(&plan, path, printer)?;
+    }
+
+    Ok(match (args.detailed_exitcode, plan.has_changes()) {
+        (true, true) => ExitStatus::Changes,
+        _ => ExitStatus::Success,
+    })
+}
+
+/// The pool and region to read: `--pool-id` over the manifest's; `--region` over the pool
+/// id's own region (a pool id names its region; the manifest's `pool.region` only when the
+/// manifest's pool is used).
+fn target(manifest: &crate::manifest::ValidManifest, settings: &Settings) -> (String, String) {
+    let pool_id = settings.aws.pool_id.clone().unwrap_or_else(|| manifest.pool_id.clone());
+    let region = match (&settings.aws.region, &settings.aws.pool_id) {
+        (Some(region), _) => region.clone(),
+        (None, Some(id)) => id.split_once('_').map_or_else(|| manifest.region.clone(), |(r, _)| r.to_owned()),
+        (None, None) => manifest.region.clone(),
+    };
+    (pool_id, region)
+}
+
+/// Writes the import CSV exactly as `apply` would upload it: `FILE`, and `FILE` with `-2`,
+/// `-3`... before the extension when Cognito's per-file limits split it. With nothing to
+/// import, the file holds the header only.
+fn write_csv(plan: &Plan, path: &Path, printer: &Printer) -> miette::Result<()> {
+    let header_only = {
+        let mut line = plan.csv_header.join(",");
+        line.push('\n');
+        line.into_bytes()
+    };
+    let files: Vec<&[u8]> = if plan.import_files.is_empty() {
+        vec![&header_only]
+    } else {
+        plan.import_files.iter().map(|f| f.bytes.as_slice()).collect()
+    };
+    for (i, bytes) in files.iter().enumerate() {
+        let target = if i == 0 { path.to_owned() } else { numbered(path, i + 1) };
+        crate::import_file::write_private(&target, bytes)
+            .into_diagnostic()
+            .wrap_err_with(|| format!("failed to write the import CSV to `{}`", target.display()))?;
+        printer.status(format!("wrote the import CSV to `{}` (mode 0600)", target.display()));
+    }
+    Ok(())
+}
+
+fn numbered(path: &Path, n: usize) -> PathBuf {
+    let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = match path.extension() {
+        Some(ext) => format!("{stem}-{n}.{}", ext.to_string_lossy()),
+        None => format!("{stem}-{n}"),
+    };
+    path.with_file_name(name)
+}

@@ -1,0 +1,536 @@
+//! The plan: every declared user sorted into to import, in sync or drifted, against one
+//! snapshot of the pool, plus the checks that need the pool (SPEC §4).
+//!
+//! Pure: [`diff`] is a function of two values. It never calls AWS and never prints;
+//! [`render`] and [`report`] turn a [`Plan`] into text, markdown and JSON.
+
+pub mod mask;
+pub mod render;
+pub mod report;
+
+use std::collections::{BTreeMap, HashMap};
+
+use crate::import_file::{ImportFile, build_files};
+use crate::manifest::{DeclaredUser, ManifestPath, Problem, ValidManifest};
+use crate::pool::{ObservedPool, ObservedUsers, PoolMfa, ReadStrategy, RemoteUser, sign_in_key};
+
+/// Problems beyond this many are reported by path only: locating one scans the manifest,
+/// and a thousand carets help nobody more than fifty do.
+const LOCATED_PROBLEMS: usize = 50;
+
+/// What `plan` found. Users keep the manifest's order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plan {
+    pub pool: PoolInfo,
+    /// SHA-256 of the manifest file.
+    pub manifest_digest: String,
+    /// The manifest's path, as given.
+    pub manifest_path: String,
+    /// The pool's CSV header (GetCSVHeader), verbatim.
+    pub csv_header: Vec<String>,
+    pub to_import: Vec<NewUser>,
+    pub in_sync: Vec<SyncedUser>,
+    pub drifted: Vec<DriftedUser>,
+    pub unmanaged: Unmanaged,
+    /// The CSV files an import would upload (one unless Cognito's per-file limits split it),
+    /// built by [`crate::import_file`].
+    pub import_files: Vec<ImportFile>,
+    /// Statements the reader must see, e.g. undocumented Cognito behaviour for this pool.
+    pub notes: Vec<String>,
+}
+
+/// The pool as the plan describes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PoolInfo {
+    pub id: String,
+    pub name: String,
+    pub region: String,
+    pub endpoint: Option<String>,
+    pub case_sensitive: bool,
+    pub username_attributes: Vec<String>,
+    pub auto_verified: Vec<String>,
+    pub mfa: PoolMfa,
+    pub estimated_users: u64,
+    pub read: ReadStrategy,
+}
+
+/// A declared user that is missing from the pool: the import job will create it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewUser {
+    pub index: usize,
+    pub username: String,
+    /// The attributes the import sets, by Cognito name, in the manifest's canonical form.
+    pub attributes: BTreeMap<String, String>,
+    /// `cognito:mfa_enabled` as it will be written: the user's value and the pool's setting.
+    pub mfa_enabled: bool,
+}
+
+/// A declared user that exists with every declared attribute as declared.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyncedUser {
+    pub index: usize,
+    pub username: String,
+    /// The pool's username for it (differs in case-insensitive pools and in pools that sign
+    /// in by email or phone).
+    pub pool_username: String,
+}
+
+/// A declared user that exists, but with declared attributes that differ. An import job
+/// cannot update users: this is information, never a change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DriftedUser {
+    pub index: usize,
+    pub username: String,
+    pub pool_username: String,
+    pub changes: Vec<AttributeDrift>,
+}
+
+/// One declared attribute whose value in the pool differs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttributeDrift {
+    pub attribute: String,
+    /// The value in the pool; `None` when the user has none.
+    pub pool: Option<String>,
+    /// The value the manifest declares.
+    pub manifest: String,
+}
+
+/// Users in the pool that the manifest does not declare. Never touched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Unmanaged {
+    pub count: u64,
+    /// False when the pool was read by look-ups: the count then comes from the pool's
+    /// estimated size.
+    pub exact: bool,
+}
+
+impl Plan {
+    pub fn has_changes(&self) -> bool {
+        !self.to_import.is_empty()
+    }
+
+    /// The data rows of the import CSV, exactly as written (Cognito's dialect), in order.
+    pub fn rows(&self) -> Vec<&str> {
+        self.import_files
+            .iter()
+            .flat_map(|file| std::str::from_utf8(&file.bytes).unwrap_or_default().lines().skip(1))
+            .collect()
+    }
+}
+
+/// The note every plan carries, in words; the JSON says it too.
+pub const ONLY_CREATES: &str =
+    "cognito-sync only creates users: nothing in the pool is updated or deleted, whatever the drift";
+
+/// Compares the manifest with the pool. Returns the plan, or every pool-aware problem of the
+/// manifest (SPEC §4), located like `validate`'s.
+pub fn diff(manifest: &ValidManifest, pool: &ObservedPool) -> Result<Plan, Vec<Problem>> {
+    let remote = pool.users.users();
+    let index = RemoteIndex::new(pool, remote);
+    let mut problems = Vec::new();
+    let mut to_import = Vec::new();
+    let mut in_sync = Vec::new();
+    let mut drifted = Vec::new();
+    let mut matched: Vec<bool> = vec![false; remote.len()];
+    // In pools that sign in by email or phone, two declared users with one address would
+    // both match (or both create) one user.
+    let mut claimed: HashMap<usize, &DeclaredUser> = HashMap::new();
+    let mut new_sign_in: HashMap<(String, String), &DeclaredUser> = HashMap::new();
+
+    check_custom_attributes(manifest, pool, &mut problems);
+
+    for user in &manifest.users {
+        match index.find(pool, user) {
+            Some(found) => {
+                if let Some(first) = claimed.insert(found, user) {
+                    problems.push(
+                        Problem::new(
+                            ManifestPath::user(user.index, ""),
+                            format!(
+                                "matches the same pool user as users[{}] `{}` (pool username `{}`)",
+                                first.index, first.username, remote[found].username
+                            ),
+                        )
+                        .for_user(&user.username)
+                        .with_help(sign_in_help(pool)),
+                    );
+                    continue;
+                }
+                matched[found] = true;
+                let remote_user = &remote[found];
+                let changes = drift(user, remote_user);
+                if changes.is_empty() {
+                    in_sync.push(SyncedUser {
+                        index: user.index,
+                        username: user.username.clone(),
+                        pool_username: remote_user.username.clone(),
+                    });
+                } else {
+                    drifted.push(DriftedUser {
+                        index: user.index,
+                        username: user.username.clone(),
+                        pool_username: remote_user.username.clone(),
+                        changes,
+                    });
+                }
+            }
+            None => {
+                let before = problems.len();
+                check_new_user(manifest, pool, user, &mut problems);
+                for attribute in &pool.username_attributes {
+                    if let Some(value) = user.attributes.get(attribute) {
+                        let key = (attribute.clone(), sign_in_key(attribute, value));
+                        if let Some(first) = new_sign_in.insert(key, user) {
+                            problems.push(
+                                Problem::new(
+                                    ManifestPath::user(user.index, attribute.as_str()),
+                                    format!(
+                                        "`{attribute}` is also the `{attribute}` of users[{}] `{}`, and this pool signs in by `{attribute}`",
+                                        first.index, first.username
+                                    ),
+                                )
+                                .for_user(&user.username)
+                                .with_help(sign_in_help(pool)),
+                            );
+                        }
+                    }
+                }
+                if problems.len() == before {
+                    to_import.push(NewUser {
+                        index: user.index,
+                        username: user.username.clone(),
+                        attributes: user.attributes.clone(),
+                        mfa_enabled: match pool.mfa {
+                            PoolMfa::Off => false,
+                            PoolMfa::On => true,
+                            PoolMfa::Optional => user.mfa_enabled.unwrap_or(false),
+                        },
+                    });
+                }
+            }
+        }
+    }
+    if !to_import.is_empty() && pool.auto_verified.is_empty() {
+        problems.push(
+            Problem::new(
+                ManifestPath::top("pool.id"),
+                format!(
+                    "pool `{}` has no auto-verified attributes, and Cognito does not start an import job for such a pool",
+                    pool.id
+                ),
+            )
+            .with_help("make `email` or `phone_number` an auto-verified attribute of the pool (console: sign-up experience, attribute verification)"),
+        );
+    }
+
+    let mut import_files = Vec::new();
+    if problems.is_empty() {
+        let rows: Vec<DeclaredUser> = to_import
+            .iter()
+            .map(|u: &NewUser| DeclaredUser {
+                index: u.index,
+                username: u.username.clone(),
+                attributes: u.attributes.clone(),
+                mfa_enabled: Some(u.mfa_enabled),
+            })
+            .collect();
+        match build_files(&pool.csv_header, &rows.iter().collect::<Vec<_>>(), pool.mfa) {
+            Ok(files) => import_files = files,
+            Err(too_long) => problems.extend(too_long.into_iter().map(|row| {
+                Problem::new(
+                    ManifestPath::user(row.index, ""),
+                    format!(
+                        "the user's import row has {} characters, more than Cognito's limit of {}",
+                        row.chars,
+                        crate::import_file::MAX_ROW_CHARS
+                    ),
+                )
+                .for_user(&row.username)
+                .with_help("shorten the user's attribute values")
+            })),
+        }
+    }
+    if !problems.is_empty() {
+        locate(manifest, &mut problems);
+        return Err(problems);
+    }
+
+    let matched_count = matched.iter().filter(|m| **m).count() as u64;
+    let unmanaged = match &pool.users {
+        ObservedUsers::All(users) => Unmanaged { count: users.len() as u64 - matched_count, exact: true },
+        ObservedUsers::Found(_) => {
+            Unmanaged { count: pool.estimated_users.saturating_sub(matched_count), exact: false }
+        }
+    };
+    let mut notes = Vec::new();
+    if !pool.username_attributes.is_empty() {
+        notes.push(format!(
+            "pool `{}` signs in by {}: its usernames are generated UUIDs, so declared users are matched by {}, not by username; what Cognito's CSV import does in such a pool (what `cognito:username` must hold, whether it is replaced by a UUID) is undocumented",
+            pool.id,
+            join_code(&pool.username_attributes, " or "),
+            join_code(&pool.username_attributes, " or "),
+        ));
+    }
+    if !pool.case_sensitive {
+        notes.push(format!(
+            "pool `{}` compares usernames case-insensitively: `Alice` and `alice` are one user",
+            pool.id
+        ));
+    }
+    if !unmanaged.exact {
+        notes.push(
+            "the unmanaged count comes from the pool's estimated size: only the declared users were looked up"
+                .to_owned(),
+        );
+    }
+
+    Ok(Plan {
+        pool: PoolInfo {
+            id: pool.id.clone(),
+            name: pool.name.clone(),
+            region: pool.region.clone(),
+            endpoint: pool.endpoint.clone(),
+            case_sensitive: pool.case_sensitive,
+            username_attributes: pool.username_attributes.clone(),
+            auto_verified: pool.auto_verified.clone(),
+            mfa: pool.mfa,
+            estimated_users: pool.estimated_users,
+            read: pool.users.strategy(),
+        },
+        manifest_digest: manifest.digest.clone(),
+        manifest_path: manifest.source.display_name(),
+        csv_header: pool.csv_header.clone(),
+        to_import,
+        in_sync,
+        drifted,
+        unmanaged,
+        import_files,
+        notes,
+    })
+}
+
+fn join_code(items: &[String], separator: &str) -> String {
+    items.iter().map(|i| format!("`{i}`")).collect::<Vec<_>>().join(separator)
+}
+
+fn sign_in_help(pool: &ObservedPool) -> String {
+    if pool.username_attributes.is_empty() {
+        "declare each pool user once".to_owned()
+    } else {
+        format!(
+            "in a pool that signs in by {}, each user needs its own address; declare each person once",
+            join_code(&pool.username_attributes, " or ")
+        )
+    }
+}
+
+/// Finds declared users among the pool's users, the way the pool compares them.
+struct RemoteIndex {
+    by_key: HashMap<String, usize>,
+}
+
+impl RemoteIndex {
+    fn new(pool: &ObservedPool, remote: &[RemoteUser]) -> Self {
+        let mut by_key = HashMap::with_capacity(remote.len());
+        for (i, user) in remote.iter().enumerate() {
+            if pool.username_attributes.is_empty() {
+                by_key.entry(pool.username_key(&user.username)).or_insert(i);
+            } else {
+                for attribute in &pool.username_attributes {
+                    if let Some(value) = user.attributes.get(attribute) {
+                        by_key.entry(Self::attribute_key(attribute, value)).or_insert(i);
+                    }
+                }
+            }
+        }
+        RemoteIndex { by_key }
+    }
+
+    fn attribute_key(attribute: &str, value: &str) -> String {
+        format!("{attribute}\u{0}{}", sign_in_key(attribute, value))
+    }
+
+    fn find(&self, pool: &ObservedPool, user: &DeclaredUser) -> Option<usize> {
+        if pool.username_attributes.is_empty() {
+            return self.by_key.get(&pool.username_key(&user.username)).copied();
+        }
+        pool.username_attributes.iter().find_map(|attribute| {
+            let value = user.attributes.get(attribute)?;
+            self.by_key.get(&Self::attribute_key(attribute, value)).copied()
+        })
+    }
+}
+
+/// The declared attributes whose pool value differs. Only attributes the manifest declares
+/// are compared; `mfa_enabled` is not an attribute and is never compared.
+fn drift(user: &DeclaredUser, remote: &RemoteUser) -> Vec<AttributeDrift> {
+    user.attributes
+        .iter()
+        .filter_map(|(name, declared)| {
+            let actual = remote.attributes.get(name);
+            match actual {
+                Some(actual) if same_value(name, declared, actual) => None,
+                _ => {
+                    Some(AttributeDrift { attribute: name.clone(), pool: actual.cloned(), manifest: declared.clone() })
+                }
+            }
+        })
+        .collect()
+}
+
+/// Whether a declared value (canonical form) equals the pool's stored value.
+fn same_value(name: &str, declared: &str, actual: &str) -> bool {
+    match name {
+        // The manifest holds ISO dates; a user imported by CSV may hold `mm/dd/yyyy`.
+        "birthdate" => us_to_iso_date(actual).as_deref().unwrap_or(actual) == declared,
+        "email_verified" | "phone_number_verified" => actual.eq_ignore_ascii_case(declared),
+        _ => actual == declared,
+    }
+}
+
+/// `02/01/1985` → `1985-02-01`; `None` for anything else.
+fn us_to_iso_date(us: &str) -> Option<String> {
+    match us.split('/').collect::<Vec<_>>().as_slice() {
+        [m, d, y] if m.len() == 2 && d.len() == 2 && y.len() == 4 => Some(format!("{y}-{m}-{d}")),
+        _ => None,
+    }
+}
+
+/// Custom attributes the pool does not define, wherever they are declared.
+fn check_custom_attributes(manifest: &ValidManifest, pool: &ObservedPool, problems: &mut Vec<Problem>) {
+    let defined: Vec<&str> = pool.schema.iter().filter(|(_, a)| a.custom).map(|(n, _)| n.as_str()).collect();
+    for user in &manifest.users {
+        for name in user.attributes.keys() {
+            let Some(bare) = name.strip_prefix(crate::manifest::CUSTOM_PREFIX) else { continue };
+            if pool.schema.contains_key(name) {
+                continue;
+            }
+            let help = match defined.as_slice() {
+                [] => format!(
+                    "pool `{}` defines no custom attributes; add `{name}` to the pool, or remove it from the manifest",
+                    pool.id
+                ),
+                names => format!(
+                    "pool `{}` defines {}; add `{name}` to the pool (custom attributes cannot be removed later) or correct the name",
+                    pool.id,
+                    names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+                ),
+            };
+            problems.push(
+                Problem::new(
+                    ManifestPath::user(user.index, format!("custom.{bare}")),
+                    format!("custom attribute `{name}` is not defined in pool `{}`", pool.id),
+                )
+                .for_user(&user.username)
+                .with_help(help),
+            );
+        }
+    }
+}
+
+/// The checks that apply to a user the import would create.
+fn check_new_user(manifest: &ValidManifest, pool: &ObservedPool, user: &DeclaredUser, problems: &mut Vec<Problem>) {
+    let problem = |field: &str, message: String, help: String| {
+        Problem::new(ManifestPath::user(user.index, field), message).for_user(&user.username).with_help(help)
+    };
+    if let Some(pattern) = &manifest.username_pattern
+        && !pattern.regex.is_match(&user.username)
+    {
+        problems.push(problem(
+            "username",
+            format!(
+                "new username `{}` does not match the team's `rules.username_pattern` `{}`",
+                user.username, pattern.text
+            ),
+            "rename the user (Cognito would import it anyway); users already in the pool are exempt".to_owned(),
+        ));
+    }
+    for (name, attribute) in &pool.schema {
+        if !attribute.required || name == "sub" || user.attributes.contains_key(name) {
+            continue;
+        }
+        let field = name.strip_prefix(crate::manifest::CUSTOM_PREFIX).map_or(name.clone(), |b| format!("custom.{b}"));
+        problems.push(problem(
+            "",
+            format!("pool `{}` requires `{name}`, which this new user does not set", pool.id),
+            format!("set `{field}` for the user (or in `defaults`); Cognito fails the row otherwise"),
+        ));
+    }
+    for name in user.attributes.keys() {
+        if !pool.csv_header.iter().any(|c| c == name) {
+            problems.push(problem(
+                &manifest_field(name),
+                format!("pool `{}`'s import header has no column `{name}`", pool.id),
+                "remove the attribute from this user: Cognito's import cannot set it in this pool".to_owned(),
+            ));
+        }
+    }
+    if !pool.auto_verified.is_empty() {
+        let verified = pool.auto_verified.iter().any(|a| {
+            user.attributes.get(&format!("{a}_verified")).is_some_and(|v| v == "true")
+                && user.attributes.contains_key(a)
+        });
+        if !verified {
+            let flags = pool.auto_verified.iter().map(|a| format!("`{a}_verified: true`")).collect::<Vec<_>>();
+            problems.push(problem(
+                "",
+                format!(
+                    "the new user sets none of pool `{}`'s auto-verified attributes ({}) to true",
+                    pool.id,
+                    join_code(&pool.auto_verified, ", ")
+                ),
+                format!(
+                    "set {} with its value (e.g. in `defaults`); Cognito fails the row otherwise",
+                    flags.join(" or ")
+                ),
+            ));
+        }
+    }
+    match (pool.mfa, user.mfa_enabled) {
+        (PoolMfa::Off, Some(true)) => problems.push(problem(
+            "mfa_enabled",
+            format!("`mfa_enabled: true` but MFA is off in pool `{}`", pool.id),
+            "remove `mfa_enabled` or set it to false; Cognito fails the row otherwise".to_owned(),
+        )),
+        (PoolMfa::On, Some(false)) => problems.push(problem(
+            "mfa_enabled",
+            format!("`mfa_enabled: false` but MFA is required in pool `{}`", pool.id),
+            "remove `mfa_enabled` or set it to true; Cognito fails the row otherwise".to_owned(),
+        )),
+        _ => {}
+    }
+    if !pool.username_attributes.is_empty() && !pool.username_attributes.iter().any(|a| user.attributes.contains_key(a))
+    {
+        problems.push(problem(
+            "",
+            format!(
+                "pool `{}` signs in by {}, and the user has none, so it cannot be matched or signed in",
+                pool.id,
+                join_code(&pool.username_attributes, " or ")
+            ),
+            format!("set {} for the user", join_code(&pool.username_attributes, " or ")),
+        ));
+    }
+}
+
+/// The manifest field of a Cognito attribute name: `custom:x` is written `custom.x`.
+fn manifest_field(name: &str) -> String {
+    match name.strip_prefix(crate::manifest::CUSTOM_PREFIX) {
+        Some(bare) => format!("custom.{bare}"),
+        None => crate::manifest::standard_attribute_by_column(name).map_or(name.to_owned(), |a| a.field.to_owned()),
+    }
+}
+
+/// Attaches a span to the first problems, as `validate` does.
+fn locate(manifest: &ValidManifest, problems: &mut [Problem]) {
+    problems.sort_by(|a, b| (a.path.user, &a.path.field).cmp(&(b.path.user, &b.path.field)));
+    for problem in problems.iter_mut().take(LOCATED_PROBLEMS) {
+        if let Some(index) = problem.path.user {
+            let field = (!problem.path.field.is_empty()).then_some(problem.path.field.as_str());
+            problem.span = manifest.locate_user(index, field);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

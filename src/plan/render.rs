@@ -1,0 +1,251 @@
+//! The plan for people: Terraform-like text for a terminal or a CI log, and markdown for a
+//! pull-request comment. Pure: both return a string.
+//!
+//! Every line carries a textual marker (`+`, `~`) and names in backticks, so the text reads
+//! the same without colour; colour is decoration only.
+
+use std::fmt::Write as _;
+
+use super::mask::shown;
+use super::{ONLY_CREATES, Plan};
+use crate::output::{Paint, Role};
+use crate::pool::{ReadStrategy, mfa_name};
+
+/// GitHub cuts a comment at 65,535 characters; stay well under it, with room for the closing
+/// lines.
+pub const MARKDOWN_BUDGET: usize = 60_000;
+
+/// How to render.
+#[derive(Debug, Clone, Copy)]
+pub struct RenderOptions {
+    pub show_pii: bool,
+    pub paint: Paint,
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    if n == 1 { format!("1 {one}") } else { format!("{n} {many}") }
+}
+
+/// The summary line's counts, e.g. `2 to import, 5 in sync, 1 drifted (not updated), 12
+/// unmanaged (untouched)`.
+pub fn summary(plan: &Plan) -> String {
+    let unmanaged = if plan.unmanaged.exact {
+        format!("{} unmanaged (untouched)", plan.unmanaged.count)
+    } else {
+        format!("about {} unmanaged (untouched)", plan.unmanaged.count)
+    };
+    format!(
+        "{} to import, {} in sync, {} drifted (not updated), {unmanaged}",
+        plan.to_import.len(),
+        plan.in_sync.len(),
+        plan.drifted.len()
+    )
+}
+
+fn target(plan: &Plan) -> String {
+    let mut text = format!("pool `{}` (`{}`) in `{}`", plan.pool.id, plan.pool.name, plan.pool.region);
+    if let Some(endpoint) = &plan.pool.endpoint {
+        let _ = write!(text, " at endpoint `{endpoint}`");
+    }
+    text
+}
+
+fn pool_facts(plan: &Plan) -> String {
+    let pool = &plan.pool;
+    let case = if pool.case_sensitive { "case-sensitive" } else { "case-insensitive" };
+    let sign_in = if pool.username_attributes.is_empty() {
+        "sign-in by username".to_owned()
+    } else {
+        format!("sign-in by {}", pool.username_attributes.join(" or "))
+    };
+    let verified = if pool.auto_verified.is_empty() { "none".to_owned() } else { pool.auto_verified.join(", ") };
+    let read = match pool.read {
+        ReadStrategy::ListAll => "every user listed",
+        ReadStrategy::LookUp => "declared users looked up",
+    };
+    format!(
+        "{case} usernames, {sign_in}, MFA {}, auto-verified: {verified}; about {} users ({read})",
+        mfa_name(pool.mfa),
+        pool.estimated_users
+    )
+}
+
+/// The plan as text, for a terminal or a CI log.
+pub fn text(plan: &Plan, options: RenderOptions) -> String {
+    let paint = options.paint;
+    let mut out = String::new();
+    let _ = writeln!(out, "{} {}", paint.paint(Role::Strong, "cognito-sync plan for"), target(plan));
+    let _ = writeln!(out, "{}", paint.paint(Role::Dim, &pool_facts(plan)));
+    for note in &plan.notes {
+        let _ = writeln!(out, "{} {note}", paint.paint(Role::Warning, "note:"));
+    }
+
+    if !plan.to_import.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n{}",
+            paint.paint(Role::Strong, &format!("{} to import:", plural(plan.to_import.len(), "user", "users")))
+        );
+        for user in &plan.to_import {
+            let _ = writeln!(out, "  {} {}", paint.paint(Role::Create, "+"), paint.paint(Role::Create, &user.username));
+            for (name, value) in &user.attributes {
+                let _ = writeln!(out, "      {name} = {}", shown(name, value, options.show_pii));
+            }
+            let _ = writeln!(out, "      cognito:mfa_enabled = {}", user.mfa_enabled);
+        }
+    }
+    if !plan.drifted.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n{} {}",
+            paint.paint(
+                Role::Strong,
+                &format!("{} drifted (pool -> manifest):", plural(plan.drifted.len(), "user", "users"))
+            ),
+            paint.paint(Role::Dim, "an import job cannot update users; shown for information only")
+        );
+        for user in &plan.drifted {
+            let pool_name = if user.pool_username == user.username {
+                String::new()
+            } else {
+                format!(" (pool username `{}`)", user.pool_username)
+            };
+            let _ = writeln!(
+                out,
+                "  {} {}{pool_name}",
+                paint.paint(Role::Drift, "~"),
+                paint.paint(Role::Drift, &user.username)
+            );
+            for change in &user.changes {
+                let before = match &change.pool {
+                    Some(value) => format!("{:?}", shown(&change.attribute, value, options.show_pii)),
+                    None => "(not set)".to_owned(),
+                };
+                let after = format!("{:?}", shown(&change.attribute, &change.manifest, options.show_pii));
+                let masked_alike = before == after;
+                let _ = write!(out, "      {} = {before} -> {after}", change.attribute);
+                if masked_alike {
+                    let _ = write!(out, " (differ; `--show-pii` shows them)");
+                }
+                out.push('\n');
+            }
+        }
+    }
+
+    out.push('\n');
+    if plan.has_changes() {
+        let _ = writeln!(out, "{} {}", paint.paint(Role::Strong, "Plan:"), summary(plan));
+    } else {
+        let _ = writeln!(out, "{} {}", paint.paint(Role::Strong, "No users to import:"), summary(plan));
+    }
+    let _ = writeln!(out, "{}", paint.paint(Role::Dim, &format!("{ONLY_CREATES}.")));
+    out
+}
+
+/// The longest run of backticks in `text`, to pick a code fence that `text` cannot close.
+fn longest_backtick_run(text: &str) -> usize {
+    text.split(|c| c != '`').map(str::len).max().unwrap_or(0)
+}
+
+/// The plan as markdown, for one pull-request comment: always under GitHub's 65,535
+/// characters. Long sections are collapsed; past the budget, the rest is counted, not shown.
+pub fn markdown(plan: &Plan, show_pii: bool) -> String {
+    let mut head = String::new();
+    let _ = writeln!(head, "### cognito-sync plan for {}\n", target(plan));
+    if plan.has_changes() {
+        let _ = writeln!(head, "**Plan:** {}\n", summary(plan));
+    } else {
+        let _ = writeln!(head, "**No users to import:** {}\n", summary(plan));
+    }
+    let _ = writeln!(head, "> {ONLY_CREATES}.\n");
+    let _ = writeln!(head, "<sub>{}</sub>\n", pool_facts(plan));
+    for note in &plan.notes {
+        let _ = writeln!(head, "> [!NOTE]\n> {note}\n");
+    }
+
+    // Each user is one block of lines; blocks go in while they fit.
+    let import_blocks: Vec<String> = plan
+        .to_import
+        .iter()
+        .map(|user| {
+            let mut block = format!("+ {}\n", user.username);
+            for (name, value) in &user.attributes {
+                let _ = writeln!(block, "+     {name} = {}", shown(name, value, show_pii));
+            }
+            let _ = writeln!(block, "+     cognito:mfa_enabled = {}", user.mfa_enabled);
+            block
+        })
+        .collect();
+    let drift_blocks: Vec<String> = plan
+        .drifted
+        .iter()
+        .map(|user| {
+            let mut block = format!("~ {}\n", user.username);
+            for change in &user.changes {
+                let before = change
+                    .pool
+                    .as_ref()
+                    .map_or("(not set)".to_owned(), |v| format!("{:?}", shown(&change.attribute, v, show_pii)));
+                let _ = writeln!(
+                    block,
+                    "!     {} = {before} -> {:?}",
+                    change.attribute,
+                    shown(&change.attribute, &change.manifest, show_pii)
+                );
+            }
+            block
+        })
+        .collect();
+
+    let mut out = head;
+    let mut budget = MARKDOWN_BUDGET.saturating_sub(out.len());
+    let sections = [
+        (format!("{} to import", plural(plan.to_import.len(), "user", "users")), "diff", import_blocks),
+        (
+            format!(
+                "{} drifted (pool -> manifest; an import job cannot update users, shown for information only)",
+                plural(plan.drifted.len(), "user", "users")
+            ),
+            "diff",
+            drift_blocks,
+        ),
+    ];
+    for (title, language, blocks) in sections {
+        if blocks.is_empty() {
+            continue;
+        }
+        let fence = "`".repeat(blocks.iter().map(|b| longest_backtick_run(b)).max().unwrap_or(0).max(2) + 1);
+        let collapsed = blocks.len() > 10;
+        let mut section = String::new();
+        if collapsed {
+            let _ = writeln!(section, "<details><summary>{title}</summary>\n");
+        } else {
+            let _ = writeln!(section, "#### {title}\n");
+        }
+        let _ = writeln!(section, "{fence}{language}");
+        let closing_room = 200 + fence.len();
+        let mut shown_count = 0;
+        for block in &blocks {
+            if section.len() + block.len() + closing_room > budget {
+                break;
+            }
+            section.push_str(block);
+            shown_count += 1;
+        }
+        let _ = writeln!(section, "{fence}");
+        if shown_count < blocks.len() {
+            let _ = writeln!(
+                section,
+                "\n… and {} more not shown here (the comment would be too long); run `cognito-sync plan` to see them all",
+                blocks.len() - shown_count
+            );
+        }
+        if collapsed {
+            let _ = writeln!(section, "\n</details>");
+        }
+        section.push('\n');
+        budget = budget.saturating_sub(section.len());
+        out.push_str(&section);
+    }
+    out
+}

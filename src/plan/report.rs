@@ -1,0 +1,222 @@
+//! The plan for machines: one versioned JSON document, printed by `plan --format json` and
+//! saved by `plan -o PLAN.json`.
+//!
+//! Format, `schema_version: 1` (snake_case keys; additions are not breaking, removals are):
+//!
+//! - `schema_version` (1), `command` (`"plan"`), `tool` {`name`, `version`}
+//! - `only_creates_users` (always true) and `statement`: nothing is updated or deleted
+//! - `personal_data`: `"masked"` or `"shown"`. Values of personal attributes (email, phone,
+//!   names, address, birthdate...) are masked unless `--show-pii`; a saved plan always
+//!   shows them (it is written with mode 0600), because `apply` imports exactly its rows.
+//! - `manifest` {`path`, `digest`}: SHA-256 of the manifest file
+//! - `pool` {`id`, `name`, `region`, `endpoint` (null unless overridden), `case_sensitive`,
+//!   `username_attributes`, `auto_verified_attributes`, `mfa` (`OFF`/`ON`/`OPTIONAL`),
+//!   `estimated_users`, `read_strategy` (`list_all` or `look_up`)}
+//! - `summary` {`to_import`, `in_sync`, `drifted`, `unmanaged`, `unmanaged_exact`}
+//! - `to_import[]` {`index` (in the manifest's `users`), `username`, `attributes` {name:
+//!   value}, `mfa_enabled`}
+//! - `drifted[]` {`index`, `username`, `pool_username`, `changes[]` {`attribute`, `pool`
+//!   (null when unset), `manifest`}}
+//! - `in_sync[]` {`index`, `username`, `pool_username`}
+//! - `notes[]`: statements about this pool (e.g. undocumented import behaviour)
+//! - `csv_header`: GetCSVHeader, verbatim; `rows`: the import CSV's data lines exactly as
+//!   apply uploads them, in Cognito's dialect (null when personal data is masked)
+//! - `plan_digest`: SHA-256 (hex) of the canonical JSON of {`pool`: {`id`, `region`},
+//!   `csv_header`, `rows`}: what an import job would do. Independent of masking.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use super::mask::shown;
+use super::{ONLY_CREATES, Plan};
+use crate::pool::{ReadStrategy, mfa_name};
+
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, Serialize)]
+pub struct PlanReport<'a> {
+    pub schema_version: u32,
+    pub command: &'static str,
+    pub tool: Tool,
+    pub only_creates_users: bool,
+    pub statement: &'static str,
+    pub personal_data: &'static str,
+    pub manifest: ManifestRef<'a>,
+    pub pool: PoolReport<'a>,
+    pub summary: Summary,
+    pub to_import: Vec<NewUserReport<'a>>,
+    pub drifted: Vec<DriftedReport<'a>>,
+    pub in_sync: Vec<SyncedReport<'a>>,
+    pub notes: &'a [String],
+    pub csv_header: &'a [String],
+    pub rows: Option<Vec<&'a str>>,
+    pub plan_digest: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Tool {
+    pub name: &'static str,
+    pub version: &'static str,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ManifestRef<'a> {
+    pub path: &'a str,
+    pub digest: &'a str,
+}
+
+#[derive(Debug, Serialize)]
+pub struct PoolReport<'a> {
+    pub id: &'a str,
+    pub name: &'a str,
+    pub region: &'a str,
+    pub endpoint: Option<&'a str>,
+    pub case_sensitive: bool,
+    pub username_attributes: &'a [String],
+    pub auto_verified_attributes: &'a [String],
+    pub mfa: &'static str,
+    pub estimated_users: u64,
+    pub read_strategy: ReadStrategy,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Summary {
+    pub to_import: usize,
+    pub in_sync: usize,
+    pub drifted: usize,
+    pub unmanaged: u64,
+    pub unmanaged_exact: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct NewUserReport<'a> {
+    pub index: usize,
+    pub username: &'a str,
+    pub attributes: BTreeMap<&'a str, String>,
+    pub mfa_enabled: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct DriftedReport<'a> {
+    pub index: usize,
+    pub username: &'a str,
+    pub pool_username: &'a str,
+    pub changes: Vec<ChangeReport<'a>>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ChangeReport<'a> {
+    pub attribute: &'a str,
+    pub pool: Option<String>,
+    pub manifest: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct SyncedReport<'a> {
+    pub index: usize,
+    pub username: &'a str,
+    pub pool_username: &'a str,
+}
+
+/// The digest of what an import would do: pool, header and rows, as canonical JSON.
+pub fn plan_digest(plan: &Plan, rows: &[&str]) -> String {
+    #[derive(Serialize)]
+    struct Canonical<'a> {
+        pool: CanonicalPool<'a>,
+        csv_header: &'a [String],
+        rows: &'a [&'a str],
+    }
+    #[derive(Serialize)]
+    struct CanonicalPool<'a> {
+        id: &'a str,
+        region: &'a str,
+    }
+    let canonical = Canonical {
+        pool: CanonicalPool { id: &plan.pool.id, region: &plan.pool.region },
+        csv_header: &plan.csv_header,
+        rows,
+    };
+    let bytes = serde_json::to_vec(&canonical).expect("plain data serializes");
+    format!("{:x}", Sha256::digest(bytes))
+}
+
+/// Builds the report; personal values are masked unless `show_pii`.
+pub fn report(plan: &Plan, show_pii: bool) -> PlanReport<'_> {
+    let rows = plan.rows();
+    let plan_digest = plan_digest(plan, &rows);
+    let pool = &plan.pool;
+    PlanReport {
+        schema_version: SCHEMA_VERSION,
+        command: "plan",
+        tool: Tool { name: env!("CARGO_PKG_NAME"), version: env!("CARGO_PKG_VERSION") },
+        only_creates_users: true,
+        statement: ONLY_CREATES,
+        personal_data: if show_pii { "shown" } else { "masked" },
+        manifest: ManifestRef { path: &plan.manifest_path, digest: &plan.manifest_digest },
+        pool: PoolReport {
+            id: &pool.id,
+            name: &pool.name,
+            region: &pool.region,
+            endpoint: pool.endpoint.as_deref(),
+            case_sensitive: pool.case_sensitive,
+            username_attributes: &pool.username_attributes,
+            auto_verified_attributes: &pool.auto_verified,
+            mfa: mfa_name(pool.mfa),
+            estimated_users: pool.estimated_users,
+            read_strategy: pool.read,
+        },
+        summary: Summary {
+            to_import: plan.to_import.len(),
+            in_sync: plan.in_sync.len(),
+            drifted: plan.drifted.len(),
+            unmanaged: plan.unmanaged.count,
+            unmanaged_exact: plan.unmanaged.exact,
+        },
+        to_import: plan
+            .to_import
+            .iter()
+            .map(|u| NewUserReport {
+                index: u.index,
+                username: &u.username,
+                attributes: u.attributes.iter().map(|(k, v)| (k.as_str(), shown(k, v, show_pii))).collect(),
+                mfa_enabled: u.mfa_enabled,
+            })
+            .collect(),
+        drifted: plan
+            .drifted
+            .iter()
+            .map(|u| DriftedReport {
+                index: u.index,
+                username: &u.username,
+                pool_username: &u.pool_username,
+                changes: u
+                    .changes
+                    .iter()
+                    .map(|c| ChangeReport {
+                        attribute: &c.attribute,
+                        pool: c.pool.as_ref().map(|v| shown(&c.attribute, v, show_pii)),
+                        manifest: shown(&c.attribute, &c.manifest, show_pii),
+                    })
+                    .collect(),
+            })
+            .collect(),
+        in_sync: plan
+            .in_sync
+            .iter()
+            .map(|u| SyncedReport { index: u.index, username: &u.username, pool_username: &u.pool_username })
+            .collect(),
+        notes: &plan.notes,
+        csv_header: &plan.csv_header,
+        rows: show_pii.then_some(rows),
+        plan_digest,
+    }
+}
+
+/// The report as pretty JSON, with a final newline.
+pub fn to_json(report: &PlanReport<'_>) -> String {
+    let mut text = serde_json::to_string_pretty(report).expect("plain data serializes");
+    text.push('\n');
+    text
+}

@@ -1,0 +1,406 @@
+//! Pure tests of the diff, the pool-aware checks and the renderers: a manifest and a pool
+//! built as values, where "the pool already matches" is the starting point.
+
+use std::collections::BTreeMap;
+
+use super::render::{RenderOptions, markdown, text};
+use super::report::{report, to_json};
+use super::*;
+use crate::manifest::SourceText;
+use crate::output::Paint;
+use crate::pool::SchemaAttribute;
+
+const HEAD: &str = "version: 1\npool:\n  id: eu-west-1_Test1\ndefaults:\n  email_verified: true\n";
+
+fn manifest(body: &str) -> ValidManifest {
+    let source = SourceText { path: "users.yaml".into(), text: format!("{HEAD}{body}").into() };
+    let raw = crate::manifest::parse(&source).expect("parses");
+    crate::manifest::validate(&source, raw).expect("valid offline")
+}
+
+fn remote(username: &str, attributes: &[(&str, &str)]) -> RemoteUser {
+    RemoteUser {
+        username: username.to_owned(),
+        attributes: attributes.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(),
+        status: "CONFIRMED".to_owned(),
+    }
+}
+
+fn header() -> Vec<String> {
+    let mut header: Vec<String> = crate::manifest::STANDARD_ATTRIBUTES
+        .iter()
+        .filter(|a| a.field != "mfa_enabled")
+        .map(|a| a.column.to_owned())
+        .collect();
+    header.extend(["custom:department", "cognito:mfa_enabled", "cognito:username"].map(str::to_owned));
+    header
+}
+
+fn pool(users: Vec<RemoteUser>) -> ObservedPool {
+    let mut schema: BTreeMap<String, SchemaAttribute> = crate::manifest::STANDARD_ATTRIBUTES
+        .iter()
+        .filter(|a| a.field != "mfa_enabled")
+        .map(|a| (a.column.to_owned(), SchemaAttribute { required: false, mutable: true, custom: false }))
+        .collect();
+    schema.insert("sub".into(), SchemaAttribute { required: true, mutable: false, custom: false });
+    schema.insert("custom:department".into(), SchemaAttribute { required: false, mutable: true, custom: true });
+    ObservedPool {
+        id: "eu-west-1_Test1".into(),
+        name: "test".into(),
+        region: "eu-west-1".into(),
+        endpoint: None,
+        csv_header: header(),
+        schema,
+        auto_verified: vec!["email".into()],
+        mfa: PoolMfa::Off,
+        username_attributes: vec![],
+        case_sensitive: true,
+        estimated_users: users.len() as u64,
+        users: ObservedUsers::All(users),
+    }
+}
+
+const THREE: &str = "users:
+  - username: alice
+    email: alice@example.com
+    given_name: Alice
+    birthdate: 1985-02-01
+  - username: bob
+    email: bob@example.com
+    custom:
+      department: eng
+  - username: carol
+    email: carol@example.com
+    phone_number: '+15555550100'
+";
+
+fn messages(problems: &[Problem]) -> Vec<String> {
+    problems.iter().map(ToString::to_string).collect()
+}
+
+#[test]
+fn sorts_users_into_import_sync_drift_and_counts_unmanaged() {
+    let m = manifest(THREE);
+    let p = pool(vec![
+        // In sync, with the birthdate as a CSV import stores it.
+        remote(
+            "alice",
+            &[
+                ("email", "alice@example.com"),
+                ("email_verified", "TRUE"),
+                ("given_name", "Alice"),
+                ("birthdate", "02/01/1985"),
+            ],
+        ),
+        // Drifted: department differs; extra pool attributes are ignored.
+        remote(
+            "bob",
+            &[("email", "bob@example.com"), ("email_verified", "true"), ("custom:department", "ops"), ("locale", "fr")],
+        ),
+        remote("zed", &[("email", "zed@example.com")]),
+        remote("yann", &[("email", "yann@example.com")]),
+    ]);
+    let plan = diff(&m, &p).unwrap();
+    assert_eq!(plan.to_import.iter().map(|u| u.username.as_str()).collect::<Vec<_>>(), ["carol"]);
+    assert_eq!(plan.in_sync.iter().map(|u| u.username.as_str()).collect::<Vec<_>>(), ["alice"]);
+    assert_eq!(
+        plan.drifted[0].changes,
+        [AttributeDrift { attribute: "custom:department".into(), pool: Some("ops".into()), manifest: "eng".into() }]
+    );
+    assert_eq!(plan.unmanaged, Unmanaged { count: 2, exact: true });
+    assert!(plan.has_changes());
+}
+
+#[test]
+fn a_missing_attribute_is_drift_and_mfa_is_never_compared() {
+    let m = manifest(
+        "users:\n  - username: a\n    email: a@example.com\n    phone_number: '+15555550100'\n    mfa_enabled: true\n",
+    );
+    let mut p = pool(vec![remote("a", &[("email", "a@example.com"), ("email_verified", "true")])]);
+    p.mfa = PoolMfa::Optional;
+    let plan = diff(&m, &p).unwrap();
+    assert_eq!(
+        plan.drifted[0].changes,
+        [AttributeDrift { attribute: "phone_number".into(), pool: None, manifest: "+15555550100".into() }]
+    );
+}
+
+#[test]
+fn case_insensitive_pools_match_usernames_in_any_case() {
+    let m = manifest("users:\n  - username: alice\n    email: alice@example.com\n");
+    let mut p = pool(vec![remote("Alice", &[("email", "alice@example.com"), ("email_verified", "true")])]);
+    assert_eq!(diff(&m, &p).unwrap().to_import.len(), 1, "a case-sensitive pool holds both");
+    p.case_sensitive = false;
+    let plan = diff(&m, &p).unwrap();
+    assert_eq!(plan.to_import.len(), 0);
+    assert_eq!(plan.in_sync[0].pool_username, "Alice");
+    assert_eq!(plan.unmanaged.count, 0);
+}
+
+#[test]
+fn sign_in_by_email_pools_match_by_email_and_say_it_is_undocumented() {
+    let m = manifest(THREE);
+    let mut p = pool(vec![
+        remote(
+            "2f9c-uuid",
+            &[
+                ("email", "alice@example.com"),
+                ("email_verified", "true"),
+                ("given_name", "Alice"),
+                ("birthdate", "1985-02-01"),
+            ],
+        ),
+        remote("bob", &[("email", "someone@example.com")]),
+    ]);
+    p.username_attributes = vec!["email".into()];
+    let plan = diff(&m, &p).unwrap();
+    assert_eq!(plan.in_sync[0].pool_username, "2f9c-uuid");
+    assert_eq!(plan.to_import.iter().map(|u| u.username.as_str()).collect::<Vec<_>>(), ["bob", "carol"]);
+    assert_eq!(plan.unmanaged.count, 1);
+    assert!(plan.notes[0].contains("undocumented"), "{:?}", plan.notes);
+}
+
+#[test]
+fn look_ups_count_unmanaged_users_from_the_estimate() {
+    let m = manifest(THREE);
+    let mut p = pool(vec![remote("alice", &[("email", "alice@example.com")])]);
+    p.users = ObservedUsers::Found(p.users.users().to_vec());
+    p.estimated_users = 1000;
+    let plan = diff(&m, &p).unwrap();
+    assert_eq!(plan.unmanaged, Unmanaged { count: 999, exact: false });
+    assert_eq!(plan.pool.read, ReadStrategy::LookUp);
+}
+
+#[test]
+fn pool_aware_checks_report_every_problem() {
+    let m = manifest(
+        "rules:\n  username_pattern: '^[a-z]+$'\nusers:
+  - username: Old_User
+    email: old@example.com
+    custom:
+      team: x
+  - username: New_User
+    email: new@example.com
+  - username: nover
+    email: nover@example.com
+    email_verified: false
+  - username: mfa
+    email: mfa@example.com
+    phone_number: '+15555550100'
+    mfa_enabled: true
+  - username: nogiven
+    email: nogiven@example.com
+",
+    );
+    let mut p = pool(vec![remote("Old_User", &[("email", "old@example.com")])]);
+    p.schema.get_mut("family_name").unwrap().required = true;
+    let problems = diff(&m, &p).unwrap_err();
+    assert_eq!(
+        messages(&problems),
+        [
+            "users[0].custom.team (`Old_User`): custom attribute `custom:team` is not defined in pool `eu-west-1_Test1`",
+            "users[1] (`New_User`): pool `eu-west-1_Test1` requires `family_name`, which this new user does not set",
+            "users[1].username (`New_User`): new username `New_User` does not match the team's `rules.username_pattern` `^[a-z]+$`",
+            "users[2] (`nover`): pool `eu-west-1_Test1` requires `family_name`, which this new user does not set",
+            "users[2] (`nover`): the new user sets none of pool `eu-west-1_Test1`'s auto-verified attributes (`email`) to true",
+            "users[3] (`mfa`): pool `eu-west-1_Test1` requires `family_name`, which this new user does not set",
+            "users[3].mfa_enabled (`mfa`): `mfa_enabled: true` but MFA is off in pool `eu-west-1_Test1`",
+            "users[4] (`nogiven`): pool `eu-west-1_Test1` requires `family_name`, which this new user does not set",
+        ]
+    );
+    // Located like validate's problems.
+    assert!(problems.iter().all(|p| p.span.is_some()), "{problems:#?}");
+    assert!(problems[0].help.as_deref().unwrap().contains("`custom:department`"));
+}
+
+#[test]
+fn mfa_required_pools_refuse_false_and_fill_true() {
+    let m = manifest(
+        "users:\n  - username: a\n    email: a@example.com\n    phone_number: '+15555550100'\n    mfa_enabled: false\n  - username: b\n    email: b@example.com\n",
+    );
+    let mut p = pool(vec![]);
+    p.mfa = PoolMfa::On;
+    assert_eq!(
+        messages(&diff(&m, &p).unwrap_err()),
+        ["users[0].mfa_enabled (`a`): `mfa_enabled: false` but MFA is required in pool `eu-west-1_Test1`"]
+    );
+    let m = manifest("users:\n  - username: b\n    email: b@example.com\n");
+    assert!(diff(&m, &p).unwrap().to_import[0].mfa_enabled);
+}
+
+#[test]
+fn a_pool_without_auto_verified_attributes_cannot_import() {
+    let m = manifest("users:\n  - username: a\n    email: a@example.com\n");
+    let mut p = pool(vec![]);
+    p.auto_verified.clear();
+    let problems = messages(&diff(&m, &p).unwrap_err());
+    assert_eq!(problems.len(), 1);
+    assert!(problems[0].starts_with("pool.id: pool `eu-west-1_Test1` has no auto-verified attributes"), "{problems:?}");
+    // Nothing to import: nothing to refuse.
+    p.users = ObservedUsers::All(vec![remote("a", &[("email", "a@example.com"), ("email_verified", "true")])]);
+    assert!(diff(&m, &p).is_ok());
+}
+
+#[test]
+fn rows_are_the_import_csv_in_the_headers_order() {
+    let m = manifest(THREE);
+    let plan = diff(&m, &pool(vec![])).unwrap();
+    let rows: Vec<Vec<&str>> = plan.rows().into_iter().map(|r| r.split(',').collect()).collect();
+    let column = |name: &str| plan.csv_header.iter().position(|c| c == name).unwrap();
+    assert_eq!(rows.len(), 3);
+    assert!(rows.iter().all(|r| r.len() == plan.csv_header.len()));
+    assert_eq!(rows[0][column("birthdate")], "02/01/1985");
+    assert_eq!(rows[0][column("cognito:username")], "alice");
+    assert_eq!(rows[0][column("cognito:mfa_enabled")], "false");
+    assert_eq!(rows[1][column("custom:department")], "eng");
+    assert_eq!(rows[1][column("phone_number")], "");
+}
+
+fn sample_plan() -> Plan {
+    let m = manifest(THREE);
+    let p = pool(vec![
+        remote(
+            "alice",
+            &[
+                ("email", "alice@example.com"),
+                ("email_verified", "true"),
+                ("given_name", "Alicia"),
+                ("birthdate", "1985-02-01"),
+            ],
+        ),
+        remote("zed", &[]),
+    ]);
+    diff(&m, &p).unwrap()
+}
+
+#[test]
+fn text_rendering() {
+    let plain = RenderOptions { show_pii: false, paint: Paint::new(false) };
+    insta::assert_snapshot!(text(&sample_plan(), plain), @r#"
+    cognito-sync plan for pool `eu-west-1_Test1` (`test`) in `eu-west-1`
+    case-sensitive usernames, sign-in by username, MFA OFF, auto-verified: email; about 2 users (every user listed)
+
+    2 users to import:
+      + bob
+          custom:department = eng
+          email = b***@example.com
+          email_verified = true
+          cognito:mfa_enabled = false
+      + carol
+          email = c***@example.com
+          email_verified = true
+          phone_number = +1******0100
+          cognito:mfa_enabled = false
+
+    1 user drifted (pool -> manifest): an import job cannot update users; shown for information only
+      ~ alice
+          given_name = "A***" -> "A***" (differ; `--show-pii` shows them)
+
+    Plan: 2 to import, 0 in sync, 1 drifted (not updated), 1 unmanaged (untouched)
+    cognito-sync only creates users: nothing in the pool is updated or deleted, whatever the drift.
+    "#);
+    let shown = text(&sample_plan(), RenderOptions { show_pii: true, ..plain });
+    assert!(shown.contains("given_name = \"Alicia\" -> \"Alice\"\n"), "{shown}");
+    assert!(shown.contains("phone_number = +15555550100"), "{shown}");
+}
+
+#[test]
+fn text_without_changes() {
+    let m = manifest("users:\n  - username: a\n    email: a@example.com\n");
+    let plan = diff(&m, &pool(vec![remote("a", &[("email", "a@example.com"), ("email_verified", "true")])])).unwrap();
+    let out = text(&plan, RenderOptions { show_pii: false, paint: Paint::new(false) });
+    assert!(
+        out.contains(
+            "\nNo users to import: 0 to import, 1 in sync, 0 drifted (not updated), 0 unmanaged (untouched)\n"
+        ),
+        "{out}"
+    );
+}
+
+#[test]
+fn markdown_rendering() {
+    insta::assert_snapshot!(markdown(&sample_plan(), false), @r#"
+    ### cognito-sync plan for pool `eu-west-1_Test1` (`test`) in `eu-west-1`
+
+    **Plan:** 2 to import, 0 in sync, 1 drifted (not updated), 1 unmanaged (untouched)
+
+    > cognito-sync only creates users: nothing in the pool is updated or deleted, whatever the drift.
+
+    <sub>case-sensitive usernames, sign-in by username, MFA OFF, auto-verified: email; about 2 users (every user listed)</sub>
+
+    #### 2 users to import
+
+    ```diff
+    + bob
+    +     custom:department = eng
+    +     email = b***@example.com
+    +     email_verified = true
+    +     cognito:mfa_enabled = false
+    + carol
+    +     email = c***@example.com
+    +     email_verified = true
+    +     phone_number = +1******0100
+    +     cognito:mfa_enabled = false
+    ```
+
+    #### 1 user drifted (pool -> manifest; an import job cannot update users, shown for information only)
+
+    ```diff
+    ~ alice
+    !     given_name = "A***" -> "A***"
+    ```
+    "#);
+}
+
+#[test]
+fn markdown_always_fits_in_one_comment() {
+    let body: String = (0..5000)
+        .map(|i| {
+            format!("  - username: user{i:05}\n    email: user{i:05}@example.com\n    address: '{}'\n", "x".repeat(100))
+        })
+        .collect();
+    let plan = diff(&manifest(&format!("users:\n{body}")), &pool(vec![])).unwrap();
+    let out = markdown(&plan, true);
+    assert!(out.len() < 65_535, "{}", out.len());
+    assert!(out.contains("<details><summary>5000 users to import</summary>"));
+    assert!(out.contains(" more not shown here"), "{}", &out[out.len() - 400..]);
+    assert!(out.trim_end().ends_with("</details>"));
+}
+
+#[test]
+fn markdown_fences_survive_backticks_in_values() {
+    let m = manifest("users:\n  - username: a\n    email: a@example.com\n    nickname: '```'\n");
+    let out = markdown(&diff(&m, &pool(vec![])).unwrap(), true);
+    assert!(out.contains("````diff\n"), "{out}");
+}
+
+#[test]
+fn json_report_masks_unless_asked_and_digests_the_import() {
+    let plan = sample_plan();
+    let masked: serde_json::Value = serde_json::from_str(&to_json(&report(&plan, false))).unwrap();
+    let shown: serde_json::Value = serde_json::from_str(&to_json(&report(&plan, true))).unwrap();
+    assert_eq!(masked["schema_version"], 1);
+    assert_eq!(masked["only_creates_users"], true);
+    assert_eq!(masked["personal_data"], "masked");
+    assert_eq!(masked["to_import"][0]["attributes"]["email"], "b***@example.com");
+    assert_eq!(masked["rows"], serde_json::Value::Null);
+    assert!(!masked.to_string().contains("bob@example.com"));
+    assert_eq!(shown["to_import"][0]["attributes"]["email"], "bob@example.com");
+    assert_eq!(shown["rows"].as_array().unwrap().len(), 2);
+    assert_eq!(masked["plan_digest"], shown["plan_digest"]);
+    assert_eq!(
+        masked["summary"],
+        serde_json::json!({"to_import": 2, "in_sync": 0, "drifted": 1, "unmanaged": 1, "unmanaged_exact": true})
+    );
+    assert_eq!(
+        masked["drifted"][0]["changes"][0],
+        serde_json::json!({"attribute": "given_name", "pool": "A***", "manifest": "A***"})
+    );
+    // The digest follows what would be imported, nothing else.
+    let mut other = plan.clone();
+    other.import_files.clear();
+    assert_ne!(report(&other, false).plan_digest, report(&plan, false).plan_digest);
+    let mut renamed = plan.clone();
+    renamed.manifest_path = "elsewhere.yaml".into();
+    assert_eq!(report(&renamed, false).plan_digest, report(&plan, false).plan_digest);
+}

@@ -1,0 +1,489 @@
+//! The Cognito adapter for reading a pool: DescribeUserPool, GetCSVHeader, and the existing
+//! users by the cheaper of a `ListUsers` walk and per-user look-ups. The only file of
+//! `pool` that knows the SDK; everything it returns is a domain type.
+//!
+//! Throttling and transient errors are retried by the SDK (adaptive retry, `crate::aws`);
+//! on top of that a client-side limiter spaces requests at `--max-rps`, below Cognito's
+//! 30 RPS UserList quota. [QUOTAS]
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use aws_sdk_cognitoidentityprovider::Client;
+use aws_sdk_cognitoidentityprovider::config::ProvideCredentials;
+use aws_sdk_cognitoidentityprovider::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_cognitoidentityprovider::types::{AttributeType, UserPoolMfaType};
+use tokio::task::JoinSet;
+use tokio::time::Instant;
+
+use super::{
+    ObservedPool, ObservedUsers, PoolMfa, PoolReader, ReadProgress, ReadStrategy, RemoteUser, SchemaAttribute, Wanted,
+    WantedUser, choose_strategy, filter_for, sign_in_key, walk_cost,
+};
+use crate::settings::AwsTarget;
+
+/// Default client-side request rate: under the 30 RPS that Cognito allows ListUsers per
+/// account and Region (UserList, not adjustable). [QUOTAS]
+pub const DEFAULT_MAX_RPS: u32 = 25;
+
+/// Look-ups in flight at once; the rate limiter still spaces their starts.
+const CONCURRENT_LOOK_UPS: usize = 8;
+
+/// The attributes `ListUsers` can return through `AttributesToGet` even for users that lack
+/// them; asking for any other makes Cognito fail the page unless every user has it.
+/// [LISTUSERS-GUIDE]
+const SAFE_TO_REQUEST: &[&str] =
+    &["username", "email", "phone_number", "name", "given_name", "family_name", "preferred_username", "sub"];
+
+/// Why a pool could not be read: the operation, the target and a next step.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+#[error("failed to {action}: {reason}")]
+pub struct PoolError {
+    /// e.g. "describe user pool `eu-west-1_abc` in `eu-west-1`"
+    pub action: String,
+    pub reason: String,
+    /// The service's error code, when it sent one.
+    pub code: Option<String>,
+    #[help]
+    pub help: String,
+    #[source]
+    pub source: Option<Box<dyn std::error::Error + Send + Sync>>,
+}
+
+/// Spaces request starts at most `rate` per second, across concurrent tasks.
+#[derive(Debug)]
+struct RateLimiter {
+    interval: Duration,
+    next: Mutex<Instant>,
+}
+
+impl RateLimiter {
+    fn new(max_rps: u32) -> Self {
+        RateLimiter { interval: Duration::from_secs(1) / max_rps.max(1), next: Mutex::new(Instant::now()) }
+    }
+
+    async fn wait(&self) {
+        let slot = {
+            let mut next = self.next.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            let now = Instant::now();
+            let slot = (*next).max(now);
+            *next = slot + self.interval;
+            slot
+        };
+        tokio::time::sleep_until(slot).await;
+    }
+}
+
+/// Where requests go, for messages.
+#[derive(Debug, Clone)]
+struct Target {
+    pool_id: String,
+    region: String,
+    endpoint: Option<String>,
+    profile: Option<String>,
+}
+
+impl Target {
+    fn describe(&self) -> String {
+        let mut text = format!("`{}`", self.region);
+        if let Some(endpoint) = &self.endpoint {
+            text.push_str(&format!(" at endpoint `{endpoint}`"));
+        }
+        if let Some(profile) = &self.profile {
+            text.push_str(&format!(" with profile `{profile}`"));
+        }
+        text
+    }
+
+    fn pool_region(&self) -> Option<&str> {
+        self.pool_id.split_once('_').map(|(region, _)| region)
+    }
+}
+
+/// Reads user pools through the Cognito API.
+pub struct CognitoPool {
+    client: Client,
+    target: Target,
+    limiter: Arc<RateLimiter>,
+    requests: Mutex<BTreeMap<&'static str, u64>>,
+}
+
+impl CognitoPool {
+    /// Builds the client for `pool_id` in `region` and makes sure credentials exist, so that a
+    /// missing one is reported as such rather than as a failed request.
+    pub async fn connect(target: &AwsTarget, pool_id: &str, region: &str, max_rps: u32) -> Result<Self, PoolError> {
+        let config = crate::aws::sdk_config(target, Some(region)).await;
+        let target = Target {
+            pool_id: pool_id.to_owned(),
+            region: config.region().map_or_else(|| region.to_owned(), |r| r.to_string()),
+            endpoint: target.endpoint_url.clone().or_else(|| std::env::var("AWS_ENDPOINT_URL").ok()),
+            profile: target.profile.clone(),
+        };
+        let no_credentials = |source: Option<Box<dyn std::error::Error + Send + Sync>>| {
+            PoolError {
+            action: format!("read user pool `{pool_id}` in {}", target.describe()),
+            reason: "no AWS credentials found".to_owned(),
+            code: None,
+            help: "configure credentials the AWS CLI way: `AWS_PROFILE` or `--profile`, `aws sso login`, `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY`, or a web identity in CI".to_owned(),
+            source,
+        }
+        };
+        match config.credentials_provider() {
+            None => return Err(no_credentials(None)),
+            Some(provider) => {
+                if let Err(error) = provider.provide_credentials().await {
+                    return Err(no_credentials(Some(Box::new(error))));
+                }
+            }
+        }
+        Ok(CognitoPool {
+            client: Client::new(&config),
+            target,
+            limiter: Arc::new(RateLimiter::new(max_rps)),
+            requests: Mutex::new(BTreeMap::new()),
+        })
+    }
+
+    /// Requests sent, by operation (retries by the SDK not counted).
+    pub fn requests(&self) -> BTreeMap<&'static str, u64> {
+        self.requests.lock().map(|r| r.clone()).unwrap_or_default()
+    }
+
+    fn count(&self, operation: &'static str, n: u64) {
+        if let Ok(mut requests) = self.requests.lock() {
+            *requests.entry(operation).or_default() += n;
+        }
+    }
+
+    async fn describe(&self) -> Result<ObservedPool, PoolError> {
+        let id = &self.target.pool_id;
+        self.limiter.wait().await;
+        self.count("DescribeUserPool", 1);
+        let output = self
+            .client
+            .describe_user_pool()
+            .user_pool_id(id)
+            .send()
+            .await
+            .map_err(|e| map_error(&self.target, &format!("describe user pool `{id}`"), "DescribeUserPool", e))?;
+        let Some(pool) = output.user_pool() else {
+            return Err(PoolError {
+                action: format!("describe user pool `{id}` in {}", self.target.describe()),
+                reason: "the response holds no pool".to_owned(),
+                code: None,
+                help: "check the endpoint: a Cognito endpoint always returns the pool".to_owned(),
+                source: None,
+            });
+        };
+        let schema = pool
+            .schema_attributes()
+            .iter()
+            .filter_map(|attribute| {
+                let name = attribute.name()?;
+                Some((
+                    name.to_owned(),
+                    SchemaAttribute {
+                        required: attribute.required().unwrap_or(false),
+                        mutable: attribute.mutable().unwrap_or(true),
+                        custom: name.starts_with("custom:") || name.starts_with("dev:custom:"),
+                    },
+                ))
+            })
+            .collect();
+        let mfa = match pool.mfa_configuration() {
+            Some(UserPoolMfaType::On) => PoolMfa::On,
+            Some(UserPoolMfaType::Optional) => PoolMfa::Optional,
+            _ => PoolMfa::Off,
+        };
+
+        self.limiter.wait().await;
+        self.count("GetCSVHeader", 1);
+        let header =
+            self.client.get_csv_header().user_pool_id(id).send().await.map_err(|e| {
+                map_error(&self.target, &format!("get the CSV header of pool `{id}`"), "GetCSVHeader", e)
+            })?;
+
+        Ok(ObservedPool {
+            id: pool.id().unwrap_or(id).to_owned(),
+            name: pool.name().unwrap_or_default().to_owned(),
+            region: self.target.region.clone(),
+            endpoint: self.target.endpoint.clone(),
+            csv_header: header.csv_header().to_vec(),
+            schema,
+            auto_verified: pool.auto_verified_attributes().iter().map(|a| a.as_str().to_owned()).collect(),
+            mfa,
+            username_attributes: pool.username_attributes().iter().map(|a| a.as_str().to_owned()).collect(),
+            // Cognito treats a pool without the setting as case-sensitive. [CASE]
+            case_sensitive: pool.username_configuration().is_none_or(|c| c.case_sensitive()),
+            estimated_users: u64::try_from(pool.estimated_number_of_users()).unwrap_or(0),
+            users: ObservedUsers::All(Vec::new()),
+        })
+    }
+
+    /// Every user, a page of 60 at a time until Cognito sends no token.
+    async fn walk(
+        &self,
+        estimated: u64,
+        wanted: &Wanted,
+        progress: &mut dyn FnMut(ReadProgress),
+    ) -> Result<Vec<RemoteUser>, PoolError> {
+        let id = &self.target.pool_id;
+        // Only the attributes the plan compares, when asking for them is safe.
+        let attributes: Option<Vec<String>> = wanted
+            .attributes
+            .iter()
+            .all(|a| SAFE_TO_REQUEST.contains(&a.as_str()))
+            .then(|| wanted.attributes.iter().cloned().collect());
+        let total = walk_cost(estimated);
+        let mut users = Vec::with_capacity(usize::try_from(estimated).unwrap_or(0));
+        let mut token: Option<String> = None;
+        let mut pages = 0;
+        loop {
+            self.limiter.wait().await;
+            self.count("ListUsers", 1);
+            let output = self
+                .client
+                .list_users()
+                .user_pool_id(id)
+                .limit(super::PAGE_SIZE as i32)
+                .set_pagination_token(token.take())
+                .set_attributes_to_get(attributes.clone())
+                .send()
+                .await
+                .map_err(|e| map_error(&self.target, &format!("list users in pool `{id}`"), "ListUsers", e))?;
+            users.extend(output.users().iter().map(|u| {
+                remote_user(u.username().unwrap_or_default(), u.attributes(), u.user_status().map(|s| s.as_str()))
+            }));
+            pages += 1;
+            progress(ReadProgress { strategy: ReadStrategy::ListAll, done: pages, total: total.max(pages) });
+            match output.pagination_token() {
+                Some(next) if !next.is_empty() => token = Some(next.to_owned()),
+                _ => break,
+            }
+        }
+        Ok(users)
+    }
+
+    /// One look-up per wanted user, a few at a time.
+    async fn look_up(
+        &self,
+        pool: &ObservedPool,
+        wanted: &Wanted,
+        total: u64,
+        progress: &mut dyn FnMut(ReadProgress),
+    ) -> Result<Vec<RemoteUser>, PoolError> {
+        let mut tasks = JoinSet::new();
+        let mut pending = wanted.users.iter();
+        let mut found = Vec::new();
+        let mut done = 0;
+        loop {
+            while tasks.len() < CONCURRENT_LOOK_UPS {
+                let Some(user) = pending.next() else { break };
+                let job = LookUp {
+                    client: self.client.clone(),
+                    target: self.target.clone(),
+                    limiter: Arc::clone(&self.limiter),
+                    username_attributes: pool.username_attributes.clone(),
+                    case_sensitive: pool.case_sensitive,
+                    user: user.clone(),
+                };
+                tasks.spawn(job.run());
+            }
+            let Some(joined) = tasks.join_next().await else { break };
+            let outcome = joined.map_err(|error| PoolError {
+                action: format!("look up users in pool `{}`", self.target.pool_id),
+                reason: "a look-up task stopped unexpectedly".to_owned(),
+                code: None,
+                help: "run the command again; this is a bug if it persists".to_owned(),
+                source: Some(Box::new(error)),
+            })?;
+            let (requests, user) = match outcome {
+                Ok(result) => result,
+                Err(error) => {
+                    tasks.abort_all();
+                    return Err(error);
+                }
+            };
+            for (operation, n) in requests {
+                self.count(operation, n);
+                done += n;
+            }
+            found.extend(user);
+            progress(ReadProgress { strategy: ReadStrategy::LookUp, done, total: total.max(done) });
+        }
+        // Tasks finish in any order; the plan must not depend on it.
+        found.sort_by(|a, b| a.username.cmp(&b.username));
+        found.dedup_by(|a, b| a.username == b.username);
+        Ok(found)
+    }
+}
+
+impl PoolReader for CognitoPool {
+    async fn snapshot(
+        &self,
+        _pool_id: &str,
+        wanted: &Wanted,
+        progress: &mut dyn FnMut(ReadProgress),
+    ) -> Result<ObservedPool, PoolError> {
+        let mut pool = self.describe().await?;
+        let cost = wanted.look_up_cost(&pool.username_attributes);
+        pool.users = match choose_strategy(pool.estimated_users, cost) {
+            ReadStrategy::ListAll => ObservedUsers::All(self.walk(pool.estimated_users, wanted, progress).await?),
+            ReadStrategy::LookUp => {
+                let total = cost.unwrap_or_default();
+                ObservedUsers::Found(self.look_up(&pool, wanted, total, progress).await?)
+            }
+        };
+        Ok(pool)
+    }
+}
+
+/// One declared user's look-up, owned so that it can run as a task.
+struct LookUp {
+    client: Client,
+    target: Target,
+    limiter: Arc<RateLimiter>,
+    username_attributes: Vec<String>,
+    case_sensitive: bool,
+    user: WantedUser,
+}
+
+type LookUpResult = Result<(Vec<(&'static str, u64)>, Option<RemoteUser>), PoolError>;
+
+impl LookUp {
+    async fn run(self) -> LookUpResult {
+        let id = &self.target.pool_id;
+        if self.username_attributes.is_empty() {
+            self.limiter.wait().await;
+            let result = self.client.admin_get_user().user_pool_id(id).username(&self.user.username).send().await;
+            let user = match result {
+                Ok(output) => {
+                    let user = remote_user(
+                        output.username(),
+                        output.user_attributes(),
+                        output.user_status().map(|s| s.as_str()),
+                    );
+                    // AdminGetUser also answers to an alias (e.g. `preferred_username`): only the
+                    // user whose username is the declared one counts, as in a walk.
+                    let fold = |name: &str| if self.case_sensitive { name.to_owned() } else { name.to_lowercase() };
+                    (fold(&user.username) == fold(&self.user.username)).then_some(user)
+                }
+                Err(error) if error.code() == Some("UserNotFoundException") => None,
+                Err(error) => {
+                    return Err(map_error(
+                        &self.target,
+                        &format!("look up user `{}` in pool `{id}`", self.user.username),
+                        "AdminGetUser",
+                        error,
+                    ));
+                }
+            };
+            return Ok((vec![("AdminGetUser", 1)], user));
+        }
+        let mut requests = 0;
+        for attribute in &self.username_attributes {
+            let Some(value) = self.user.sign_in.get(attribute) else { continue };
+            let Some(filter) = filter_for(attribute, value) else { continue };
+            self.limiter.wait().await;
+            requests += 1;
+            let output = self
+                .client
+                .list_users()
+                .user_pool_id(id)
+                .filter(filter)
+                .limit(super::PAGE_SIZE as i32)
+                .send()
+                .await
+                .map_err(|e| {
+                    map_error(&self.target, &format!("look up users by `{attribute}` in pool `{id}`"), "ListUsers", e)
+                })?;
+            let wanted_key = sign_in_key(attribute, value);
+            let hit = output.users().iter().find(|u| {
+                u.attributes().iter().any(|a| {
+                    a.name() == attribute && a.value().is_some_and(|v| sign_in_key(attribute, v) == wanted_key)
+                })
+            });
+            if let Some(user) = hit {
+                let user = remote_user(
+                    user.username().unwrap_or_default(),
+                    user.attributes(),
+                    user.user_status().map(|s| s.as_str()),
+                );
+                return Ok((vec![("ListUsers", requests)], Some(user)));
+            }
+        }
+        Ok((vec![("ListUsers", requests)], None))
+    }
+}
+
+fn remote_user(username: &str, attributes: &[AttributeType], status: Option<&str>) -> RemoteUser {
+    RemoteUser {
+        username: username.to_owned(),
+        attributes: attributes.iter().filter_map(|a| a.value().map(|v| (a.name().to_owned(), v.to_owned()))).collect(),
+        status: status.unwrap_or_default().to_owned(),
+    }
+}
+
+/// Turns an SDK error into a [`PoolError`] that names the target and the next step.
+/// Branches on the service's error code, never on its message.
+fn map_error<E>(target: &Target, action: &str, operation: &str, error: SdkError<E>) -> PoolError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    let action = format!("{action} in {}", target.describe());
+    let code = error.code().map(str::to_owned);
+    let pool = &target.pool_id;
+    let (reason, help) = match (&error, code.as_deref()) {
+        (_, Some("ResourceNotFoundException")) => match target.pool_region() {
+            Some(pool_region) if pool_region != target.region => (
+                format!("pool `{pool}` is not in region `{}`: its id names region `{pool_region}`", target.region),
+                format!("drop `--region {}` (the pool id names its region), or use the pool id of that region", target.region),
+            ),
+            _ => (
+                format!("user pool `{pool}` does not exist in region `{}`", target.region),
+                "check `pool.id` in the manifest (or `--pool-id`), and the account your credentials belong to (`aws sts get-caller-identity`)".to_owned(),
+            ),
+        },
+        (_, Some(
+            "AccessDeniedException" | "AccessDenied" | "NotAuthorizedException" | "UnauthorizedOperation",
+        )) => (
+            format!("the caller may not call `cognito-idp:{operation}`"),
+            format!(
+                "grant the IAM action `cognito-idp:{operation}` on `arn:aws:cognito-idp:{}:<account>:userpool/{pool}` to the identity these credentials belong to (plan needs `cognito-idp:DescribeUserPool`, `cognito-idp:GetCSVHeader`, `cognito-idp:ListUsers` and `cognito-idp:AdminGetUser`)",
+                target.region
+            ),
+        ),
+        (_, Some(
+            "UnrecognizedClientException" | "InvalidClientTokenId" | "InvalidSignatureException" | "ExpiredTokenException"
+            | "SignatureDoesNotMatch",
+        )) => (
+            "AWS rejected the credentials".to_owned(),
+            "refresh the credentials (`aws sso login`, a new session token), or pick another `--profile`".to_owned(),
+        ),
+        (_, Some("TooManyRequestsException" | "ThrottlingException" | "Throttling")) => (
+            "Cognito kept throttling the requests after every retry".to_owned(),
+            "lower `--max-rps`, or run the plan when other clients of this account and region are quieter".to_owned(),
+        ),
+        (SdkError::DispatchFailure(failure), _) if failure.is_io() || failure.is_timeout() => (
+            "the endpoint could not be reached".to_owned(),
+            match &target.endpoint {
+                Some(endpoint) => format!("check that `{endpoint}` (`--endpoint-url` or `AWS_ENDPOINT_URL`) is up and reachable"),
+                None => format!("check the network connection to the Cognito endpoint of region `{}`", target.region),
+            },
+        ),
+        (SdkError::TimeoutError(_), _) => (
+            "the request timed out".to_owned(),
+            "check the network, then run the command again".to_owned(),
+        ),
+        (_, Some(code)) => (
+            format!("Cognito answered `{code}`{}", error.message().map(|m| format!(": {m}")).unwrap_or_default()),
+            "see the error code in the Cognito API reference; run again with `-v` for details".to_owned(),
+        ),
+        _ => (
+            "the request failed".to_owned(),
+            "check the endpoint, region and credentials, then run the command again".to_owned(),
+        ),
+    };
+    PoolError { action, reason, code, help, source: Some(Box::new(error)) }
+}

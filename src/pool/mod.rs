@@ -1,0 +1,246 @@
+//! What a user pool looks like from the outside: the settings that decide what an import
+//! can do, and the users that already exist. Domain types only; reading them from Cognito
+//! is [`aws`]'s job, and nothing here knows the SDK.
+
+pub mod aws;
+
+pub use aws::PoolError;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+
+pub use crate::import_file::PoolMfa;
+
+/// The name Cognito gives an MFA setting (`MfaConfiguration`).
+pub fn mfa_name(mfa: PoolMfa) -> &'static str {
+    match mfa {
+        PoolMfa::Off => "OFF",
+        PoolMfa::On => "ON",
+        PoolMfa::Optional => "OPTIONAL",
+    }
+}
+
+/// One attribute of the pool's schema.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SchemaAttribute {
+    pub required: bool,
+    pub mutable: bool,
+    pub custom: bool,
+}
+
+/// A user that exists in the pool.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemoteUser {
+    /// Cognito's username; a UUID in pools that sign in by email or phone.
+    pub username: String,
+    /// Attribute values by Cognito name, as Cognito stores them.
+    pub attributes: BTreeMap<String, String>,
+    /// `UserStatus`, e.g. `CONFIRMED` or `RESET_REQUIRED`.
+    pub status: String,
+}
+
+/// How the existing users were read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReadStrategy {
+    /// Every user of the pool, by a full `ListUsers` walk.
+    ListAll,
+    /// Only the declared users, one look-up each (`AdminGetUser`, or `ListUsers` with a
+    /// filter in pools that sign in by email or phone).
+    LookUp,
+}
+
+/// The existing users that were read, and how.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ObservedUsers {
+    /// Every user of the pool.
+    All(Vec<RemoteUser>),
+    /// The users found by looking up the declared ones; the rest of the pool is known only
+    /// by its estimated size.
+    Found(Vec<RemoteUser>),
+}
+
+impl ObservedUsers {
+    pub fn users(&self) -> &[RemoteUser] {
+        match self {
+            ObservedUsers::All(users) | ObservedUsers::Found(users) => users,
+        }
+    }
+
+    pub fn strategy(&self) -> ReadStrategy {
+        match self {
+            ObservedUsers::All(_) => ReadStrategy::ListAll,
+            ObservedUsers::Found(_) => ReadStrategy::LookUp,
+        }
+    }
+}
+
+/// A snapshot of one user pool: everything `plan` needs, read once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObservedPool {
+    pub id: String,
+    pub name: String,
+    pub region: String,
+    /// The endpoint the pool was read from, when it was overridden (an emulator).
+    pub endpoint: Option<String>,
+    /// `GetCSVHeader`, verbatim.
+    pub csv_header: Vec<String>,
+    /// Attribute name (`email`, `custom:department`) → its schema.
+    pub schema: BTreeMap<String, SchemaAttribute>,
+    /// `AutoVerifiedAttributes`: `email`, `phone_number`.
+    pub auto_verified: Vec<String>,
+    pub mfa: PoolMfa,
+    /// `UsernameAttributes`: the pool signs in by `email` and/or `phone_number` and stores a
+    /// UUID as the username.
+    pub username_attributes: Vec<String>,
+    /// `UsernameConfiguration.CaseSensitive`; pools that do not say are case-sensitive.
+    pub case_sensitive: bool,
+    /// `EstimatedNumberOfUsers`: an estimate, never an exact count.
+    pub estimated_users: u64,
+    pub users: ObservedUsers,
+}
+
+impl ObservedPool {
+    /// Usernames as the pool compares them.
+    pub fn username_key(&self, username: &str) -> String {
+        if self.case_sensitive { username.to_owned() } else { username.to_lowercase() }
+    }
+}
+
+/// What `plan` asks of a pool, in domain terms. The Cognito adapter implements it; tests
+/// build [`ObservedPool`] values instead.
+#[allow(async_fn_in_trait)]
+pub trait PoolReader {
+    /// Reads the pool's settings and those of its users that `wanted` needs, by the
+    /// cheaper of a full walk and per-user look-ups. `progress` hears of each request.
+    async fn snapshot(
+        &self,
+        pool_id: &str,
+        wanted: &Wanted,
+        progress: &mut dyn FnMut(ReadProgress),
+    ) -> Result<ObservedPool, PoolError>;
+}
+
+/// Progress of a read: requests done, out of an expected total.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReadProgress {
+    pub strategy: ReadStrategy,
+    pub done: u64,
+    pub total: u64,
+}
+
+/// The declared users, as a reader needs them to find their counterparts in the pool.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Wanted {
+    pub users: Vec<WantedUser>,
+    /// Every attribute name the manifest declares, plus the sign-in attributes: a walk
+    /// needs no others.
+    pub attributes: BTreeSet<String>,
+}
+
+/// One declared user: its username, and its `email` / `phone_number` for pools that sign in
+/// by them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WantedUser {
+    pub username: String,
+    pub sign_in: BTreeMap<String, String>,
+}
+
+impl Wanted {
+    pub fn from_manifest(manifest: &crate::manifest::ValidManifest) -> Self {
+        let mut attributes: BTreeSet<String> = SIGN_IN_ATTRIBUTES.iter().map(|a| (*a).to_owned()).collect();
+        let users = manifest
+            .users
+            .iter()
+            .map(|user| {
+                attributes.extend(user.attributes.keys().cloned());
+                WantedUser {
+                    username: user.username.clone(),
+                    sign_in: SIGN_IN_ATTRIBUTES
+                        .iter()
+                        .filter_map(|a| user.attributes.get(*a).map(|v| ((*a).to_owned(), v.clone())))
+                        .collect(),
+                }
+            })
+            .collect();
+        Wanted { users, attributes }
+    }
+
+    /// How many look-up requests finding every wanted user costs in a pool that signs in by
+    /// `username_attributes` (none: one `AdminGetUser` each; otherwise one filtered
+    /// `ListUsers` per sign-in value the user has). `None` when some value cannot be
+    /// looked up (a filter is at most 256 characters).
+    pub fn look_up_cost(&self, username_attributes: &[String]) -> Option<u64> {
+        if username_attributes.is_empty() {
+            return Some(self.users.len() as u64);
+        }
+        let mut cost = 0;
+        for user in &self.users {
+            for attribute in username_attributes {
+                if let Some(value) = user.sign_in.get(attribute) {
+                    filter_for(attribute, value)?;
+                    cost += 1;
+                }
+            }
+        }
+        Some(cost)
+    }
+}
+
+/// The `ListUsers` filter that finds `value` exactly, or `None` when it would be longer
+/// than Cognito's 256 characters. [MODEL: ListUsers.Filter]
+pub fn filter_for(attribute: &str, value: &str) -> Option<String> {
+    let escaped = value.replace('\\', "\\\\").replace('"', "\\\"");
+    let filter = format!("{attribute} = \"{escaped}\"");
+    (filter.chars().count() <= 256).then_some(filter)
+}
+
+/// `ListUsers` returns at most 60 users a page. [MODEL]
+pub const PAGE_SIZE: u64 = 60;
+
+/// Pages a full walk of a pool of `estimated` users takes (at least one request).
+pub fn walk_cost(estimated: u64) -> u64 {
+    estimated.div_ceil(PAGE_SIZE).max(1)
+}
+
+/// The cheaper way to read: look-ups only when they take fewer requests than a walk. A tie
+/// goes to the walk, which also counts the unmanaged users exactly.
+pub fn choose_strategy(estimated: u64, look_up_cost: Option<u64>) -> ReadStrategy {
+    match look_up_cost {
+        Some(cost) if cost < walk_cost(estimated) => ReadStrategy::LookUp,
+        _ => ReadStrategy::ListAll,
+    }
+}
+
+/// The attributes whose values can stand in for the username (`UsernameAttributes`).
+pub const SIGN_IN_ATTRIBUTES: [&str; 2] = ["email", "phone_number"];
+
+/// How a sign-in attribute's values compare: email addresses case-insensitively (Cognito
+/// searches them so), phone numbers exactly.
+pub fn sign_in_key(attribute: &str, value: &str) -> String {
+    if attribute == "email" { value.to_lowercase() } else { value.to_owned() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cheaper_strategy_wins_and_a_tie_walks() {
+        assert_eq!(walk_cost(0), 1);
+        assert_eq!(walk_cost(60), 1);
+        assert_eq!(walk_cost(61), 2);
+        assert_eq!(choose_strategy(100_000, Some(10)), ReadStrategy::LookUp);
+        assert_eq!(choose_strategy(100_000, Some(1667)), ReadStrategy::ListAll);
+        assert_eq!(choose_strategy(100_000, Some(1666)), ReadStrategy::LookUp);
+        assert_eq!(choose_strategy(120, Some(2)), ReadStrategy::ListAll);
+        assert_eq!(choose_strategy(100_000, None), ReadStrategy::ListAll);
+    }
+
+    #[test]
+    fn filters_escape_quotes_and_respect_the_length_limit() {
+        assert_eq!(filter_for("email", "a\"b@example.com").unwrap(), r#"email = "a\"b@example.com""#);
+        assert!(filter_for("email", &"a".repeat(300)).is_none());
+    }
+}
