@@ -24,6 +24,12 @@ pub fn run(args: &RoleArgs, settings: &Settings, printer: &Printer) -> miette::R
         let iam = RoleIam::new(&config);
         if args.create {
             let role = iam.ensure(wanted).await?;
+            if role.completed {
+                printer.warn(format_args!(
+                    "role `{}` had no permissions policy (an earlier creation was interrupted): it was added",
+                    role.name
+                ));
+            }
             Ok::<_, RoleError>((role.name, role.arn, role.created))
         } else {
             match iam.inspect(wanted).await? {

@@ -2,7 +2,11 @@
 //! missing. The only file that holds the IAM client; no SDK type leaves it.
 //!
 //! It never changes an existing role and never deletes one: a role that is wrong is
-//! reported with [`RoleFinding`]s for a person to fix.
+//! reported with [`RoleFinding`]s for a person to fix. The one exception is a role this tool
+//! started to create and did not finish (tagged `managed-by: cognito-sync`, and without any
+//! permissions policy, e.g. after the process was killed between CreateRole and
+//! PutRolePolicy): after waiting briefly for a concurrent run to finish it, `ensure` puts the
+//! missing documents on it and says so ([`ReadyRole::completed`]).
 //!
 //! IAM permissions each step needs (named in the error's `help:` when denied):
 //! - reading: `iam:GetRole`, `iam:ListRolePolicies`, `iam:GetRolePolicy`,
@@ -10,6 +14,8 @@
 //!   `iam:GetPolicyVersion`;
 //! - creating: `iam:CreateRole`, `iam:TagRole` (the role is tagged `managed-by`),
 //!   `iam:PutRolePolicy`, and with `import.scoped_trust` `iam:UpdateAssumeRolePolicy`.
+
+use std::time::Duration;
 
 use aws_sdk_iam::Client;
 use aws_sdk_iam::error::{DisplayErrorContext, ProvideErrorMetadata};
@@ -39,16 +45,35 @@ pub struct RoleState {
     pub arn: String,
     /// Empty when Cognito can use the role.
     pub findings: Vec<RoleFinding>,
+    /// Tagged `managed-by: cognito-sync`: this tool created it.
+    pub managed: bool,
+    /// How many permissions policies (inline and attached) it has.
+    pub permission_policies: usize,
 }
+
+impl RoleState {
+    /// A role this tool began to create and has not finished: no permissions policy yet.
+    pub fn incomplete(&self) -> bool {
+        self.managed && self.permission_policies == 0
+    }
+}
+
+/// The tag that marks a role created by cognito-sync.
+const MANAGED_TAG: (&str, &str) = ("managed-by", "cognito-sync");
+/// How long `ensure` waits for another run that is creating the same role right now.
+const CONCURRENT_CREATE_WAIT: Duration = Duration::from_millis(500);
+const CONCURRENT_CREATE_TRIES: u32 = 10;
 
 /// A role Cognito can use, for `CreateUserImportJob`'s `CloudWatchLogsRoleArn`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReadyRole {
     pub name: String,
     pub arn: String,
-    /// Whether this run created it: a new role may not be assumable for some seconds (see
-    /// [`super::propagation_retry_delay`]).
+    /// Whether this run created it, or completed an interrupted creation: a new role may
+    /// not be assumable for some seconds (see [`super::propagation_retry_delay`]).
     pub created: bool,
+    /// This run put the missing policies on a role whose creation was interrupted.
+    pub completed: bool,
 }
 
 /// IAM, as far as the import role is concerned.
@@ -73,6 +98,7 @@ impl RoleIam {
             Err(error) => return Err(failed(error, format!("get role `{name}`"), "iam:GetRole", name)),
         };
         let Some(role) = role else { return Ok(None) };
+        let managed = role.tags.iter().flatten().any(|t| (t.key(), t.value()) == MANAGED_TAG);
         let arn = role.arn;
         if let RoleRef::Arn { arn: wanted_arn, .. } = &reference
             && *wanted_arn != arn
@@ -104,22 +130,36 @@ impl RoleIam {
         let expected = Expected { account: &account, region: wanted.region, scoped_trust: wanted.scoped_trust };
         let mut findings = unreadable;
         findings.extend(verify(expected, &trust, &policies));
-        Ok(Some(RoleState { name: name.to_owned(), arn, findings }))
+        Ok(Some(RoleState { name: name.to_owned(), arn, findings, managed, permission_policies: policies.len() }))
     }
 
     /// Finds the role and, when it is missing, creates it; an existing role is checked and
     /// returned only when Cognito can use it.
     pub async fn ensure(&self, wanted: WantedRole<'_>) -> Result<ReadyRole, RoleError> {
-        if let Some(state) = self.inspect(wanted).await? {
-            return ready(state, false);
+        let mut state = self.inspect(wanted).await?;
+        if state.is_none() {
+            match self.create(wanted).await? {
+                Created::Now(role) => return Ok(role),
+                // Another run created it between our look and our create: use theirs, checked.
+                Created::Concurrently => state = self.inspect(wanted).await?,
+            }
         }
-        match self.create(wanted).await? {
-            Created::Now(role) => Ok(role),
-            // Another run created it between our look and our create: use theirs, checked.
-            Created::Concurrently => match self.inspect(wanted).await? {
-                Some(state) => ready(state, false),
-                None => Err(RoleError::Missing { role: wanted.role.to_owned() }),
-            },
+        // Another run may be between its CreateRole and its PutRolePolicy: give it a moment.
+        let mut tries = 0;
+        while state.as_ref().is_some_and(RoleState::incomplete) && tries < CONCURRENT_CREATE_TRIES {
+            tokio::time::sleep(CONCURRENT_CREATE_WAIT).await;
+            state = self.inspect(wanted).await?;
+            tries += 1;
+        }
+        match state {
+            None => Err(RoleError::Missing { role: wanted.role.to_owned() }),
+            // Still without a policy: an earlier creation was interrupted. Finish it.
+            Some(state) if state.incomplete() => {
+                let account = account_of_arn(&state.arn).unwrap_or_default().to_owned();
+                self.put_documents(wanted, &state.name, &account).await?;
+                Ok(ReadyRole { name: state.name, arn: state.arn, created: true, completed: true })
+            }
+            Some(state) => ready(state, false),
         }
     }
 
@@ -133,7 +173,7 @@ impl RoleIam {
             // same name here would not be that role.
             RoleRef::Arn { arn, name, .. } => return Err(RoleError::MissingArn { role: arn, name }),
         };
-        let tag = Tag::builder().key("managed-by").value("cognito-sync").build().expect("key and value are set");
+        let tag = Tag::builder().key(MANAGED_TAG.0).value(MANAGED_TAG.1).build().expect("key and value are set");
         let created = self
             .client
             .create_role()
@@ -149,11 +189,19 @@ impl RoleIam {
             Err(error) => return Err(failed(error, format!("create role `{name}`"), "iam:CreateRole", &name)),
         };
         let account = account_of_arn(&arn).unwrap_or_default().to_owned();
+        self.put_documents(wanted, &name, &account).await?;
+        Ok(Created::Now(ReadyRole { name, arn, created: true, completed: false }))
+    }
+
+    /// What CreateRole cannot do: with `scoped_trust`, the trust's `aws:SourceAccount`
+    /// condition (the account is known only once the role exists); then the inline logs
+    /// policy. Both calls are idempotent.
+    async fn put_documents(&self, wanted: WantedRole<'_>, name: &str, account: &str) -> Result<(), RoleError> {
         if wanted.scoped_trust {
             self.client
                 .update_assume_role_policy()
-                .role_name(&name)
-                .policy_document(trust_policy(Some(&account)).to_string())
+                .role_name(name)
+                .policy_document(trust_policy(Some(account)).to_string())
                 .send()
                 .await
                 .map_err(|error| {
@@ -161,21 +209,21 @@ impl RoleIam {
                         error,
                         format!("scope the trust policy of the new role `{name}` to account `{account}`"),
                         "iam:UpdateAssumeRolePolicy",
-                        &name,
+                        name,
                     )
                 })?;
         }
         self.client
             .put_role_policy()
-            .role_name(&name)
+            .role_name(name)
             .policy_name(LOGS_POLICY_NAME)
-            .policy_document(permissions_policy(wanted.region, &account).to_string())
+            .policy_document(permissions_policy(wanted.region, account).to_string())
             .send()
             .await
             .map_err(|error| {
-                failed(error, format!("put the logs policy on the new role `{name}`"), "iam:PutRolePolicy", &name)
+                failed(error, format!("put the logs policy on the new role `{name}`"), "iam:PutRolePolicy", name)
             })?;
-        Ok(Created::Now(ReadyRole { name, arn, created: true }))
+        Ok(())
     }
 
     /// Every inline policy: (description, document).
@@ -260,7 +308,7 @@ enum Created {
 
 fn ready(state: RoleState, created: bool) -> Result<ReadyRole, RoleError> {
     if state.findings.is_empty() {
-        Ok(ReadyRole { name: state.name, arn: state.arn, created })
+        Ok(ReadyRole { name: state.name, arn: state.arn, created, completed: false })
     } else {
         Err(RoleError::Unusable { arn: state.arn, findings: state.findings })
     }

@@ -259,3 +259,63 @@ fn an_invalid_manifest_sends_nothing() {
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert!(emulator().counts(&account).is_empty(), "{:?}", emulator().counts(&account));
 }
+
+#[test]
+fn an_interrupted_creation_is_completed_with_a_warning() {
+    let account = emulator().account("roleinterrupted");
+    let name = role_name(&account);
+    let ws = Workspace::new();
+    // What a run killed between CreateRole and PutRolePolicy leaves behind.
+    iam(&format!(
+        "iam.create_role(RoleName='{name}', AssumeRolePolicyDocument=json.dumps({}), \
+         Tags=[{{'Key': 'managed-by', 'Value': 'cognito-sync'}}])\n",
+        trust("cognito-idp.amazonaws.com")
+    ));
+    manifest(&ws, &account, &name, false);
+
+    let shown = role_cmd(&account, &ws, &[]);
+    assert_eq!(shown.code, 1, "without --create nothing is written: {}", shown.stderr);
+    assert!(shown.stderr.contains("no statement allows `logs:PutLogEvents`"), "{}", shown.stderr);
+
+    let run = role_cmd(&account, &ws, &["--create"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stderr.contains("an earlier creation was interrupted"), "{}", run.stderr);
+    assert_eq!(
+        role_documents(&name)["inline"],
+        json!({"cognito-sync-import-logs": logs_policy(&ALL_ACTIONS, account.region)})
+    );
+    assert_eq!(count(&account, "CreateRole"), 0);
+    assert_eq!(count(&account, "PutRolePolicy"), 1);
+}
+
+#[test]
+fn a_role_without_policies_made_by_someone_else_is_not_touched() {
+    let account = emulator().account("roleforeign");
+    let name = role_name(&account);
+    let ws = Workspace::new();
+    create_role(&name, &trust("cognito-idp.amazonaws.com"), None);
+    manifest(&ws, &account, &name, false);
+    let run = role_cmd(&account, &ws, &["--create"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("no statement allows `logs:CreateLogGroup`"), "{}", run.stderr);
+    assert_eq!(count(&account, "PutRolePolicy"), 0);
+}
+
+#[test]
+fn concurrent_creations_make_one_usable_role() {
+    let account = emulator().account("roleconcurrent");
+    let name = role_name(&account);
+    let ws = Workspace::new();
+    manifest(&ws, &account, &name, true);
+    let runs: Vec<Run> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..3).map(|_| scope.spawn(|| role_cmd(&account, &ws, &["--create"]))).collect();
+        handles.into_iter().map(|h| h.join().expect("thread")).collect()
+    });
+    for run in &runs {
+        assert_eq!(run.code, 0, "{}", run.stderr);
+    }
+    assert_eq!(runs.iter().filter(|r| r.stdout.starts_with("created:")).count(), 1, "one creator");
+    let shown = role_cmd(&account, &ws, &[]);
+    assert_eq!(shown.code, 0, "{}", shown.stderr);
+    assert_eq!(count(&account, "PutRolePolicy"), 1);
+}
