@@ -5,13 +5,13 @@
 //! It owns the dialect only: which users to import, and whether their values are valid for
 //! the pool, is decided earlier (`plan`, manifest validation).
 //!
-//! Cognito's dialect is **not RFC 4180** (reference `cognito-import.md` §1, [CSV]):
+//! Cognito's dialect is **not RFC 4180** (reference `cognito-import.md` §1, \[CSV\]):
 //! - UTF-8 without a byte-order mark;
 //! - the header is the pool's `GetCSVHeader` columns, verbatim and in that order;
 //! - every column on every row, an empty cell when there is no value;
 //! - values are never wrapped in quotes: a `"` is part of the value;
 //! - a comma inside a value is written `\,` (the only escape AWS documents; its own sample,
-//!   [AWS-SAMPLE], does exactly this);
+//!   \[AWS-SAMPLE\], does exactly this);
 //! - booleans `true`/`false`, `birthdate` as `mm/dd/yyyy`, `updated_at` as epoch seconds;
 //! - at most 16,000 characters per row, 500,000 rows and 100 MB per file.
 //!
@@ -24,9 +24,9 @@
 //! Not documented by AWS, and chosen here:
 //! - Line ending: `\n` after every line, the last one included. AWS says nothing about LF vs
 //!   CRLF; its sample joins rows with the OS line ending, which is `\n` on Linux, where it runs.
-//! - A backslash that is not before a comma, and a double quote, are written as they are.
-//!   Line breaks and other control characters have no documented encoding: manifest
-//!   validation rejects them, so they never reach this module.
+//! - A double quote is written as it is. A backslash has no documented escape (a value
+//!   ending in `\` would swallow the next separator), and neither have line breaks and other
+//!   control characters: manifest validation rejects all of them, so they never reach here.
 
 use std::fs::OpenOptions;
 use std::io::Write;
@@ -34,11 +34,11 @@ use std::path::Path;
 
 use crate::manifest::{AttrKind, DeclaredUser, MFA_COLUMN, USERNAME_COLUMN, standard_attribute_by_column};
 
-/// The most characters a data row may have [CSV].
+/// The most characters a data row may have \[CSV\].
 pub const MAX_ROW_CHARS: usize = 16_000;
-/// The most users (data rows, the header not counted) in one file [CSV] [QUOTAS].
+/// The most users (data rows, the header not counted) in one file \[CSV\] \[QUOTAS\].
 pub const MAX_ROWS: usize = 500_000;
-/// The largest file Cognito accepts [CSV]: "100 MB". Whether that is 10^8 or 2^20 × 100
+/// The largest file Cognito accepts \[CSV\]: "100 MB". Whether that is 10^8 or 2^20 × 100
 /// bytes is not documented, so the smaller reading is used.
 pub const MAX_BYTES: usize = 100_000_000;
 
@@ -191,7 +191,7 @@ fn cell(column: &str, value: &str) -> String {
     }
 }
 
-/// `YYYY-MM-DD` → `mm/dd/yyyy` [CSV]. Validation guarantees the ISO form; anything else is
+/// `YYYY-MM-DD` → `mm/dd/yyyy` \[CSV\]. Validation guarantees the ISO form; anything else is
 /// written as it is rather than guessed at.
 fn us_date(iso: &str) -> Option<String> {
     let mut parts = iso.split('-');

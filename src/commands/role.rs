@@ -65,3 +65,27 @@ fn region(settings: &Settings, manifest_region: &str) -> String {
         .filter(|r| !r.is_empty());
     settings.aws.region.as_deref().or(from_pool_id).unwrap_or(manifest_region).to_owned()
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+    use crate::cli::Cli;
+    use crate::settings::Environment;
+
+    fn settings(args: &[&str]) -> Settings {
+        let cli = Cli::try_parse_from(["cognito-sync"].iter().chain(args).chain(&["role"])).unwrap();
+        Settings::resolve(&cli.global, &Environment::default())
+    }
+
+    #[test]
+    fn the_region_is_the_flag_then_the_pool_id_override_then_the_manifest() {
+        assert_eq!(region(&settings(&[]), "eu-west-1"), "eu-west-1");
+        assert_eq!(region(&settings(&["--pool-id", "us-east-2_Abc"]), "eu-west-1"), "us-east-2");
+        assert_eq!(
+            region(&settings(&["--pool-id", "us-east-2_Abc", "--region", "ap-south-1"]), "eu-west-1"),
+            "ap-south-1"
+        );
+    }
+}

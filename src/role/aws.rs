@@ -314,7 +314,7 @@ fn ready(state: RoleState, created: bool) -> Result<ReadyRole, RoleError> {
     }
 }
 
-/// Turns an SDK error into "failed to <doing>", keeping the service's code and message and
+/// Turns an SDK error into `failed to <doing>`, keeping the service's code and message and
 /// adding a hint from the code (never from the message text).
 fn failed<E>(error: E, doing: String, action: &str, resource: &str) -> RoleError
 where

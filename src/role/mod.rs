@@ -5,7 +5,7 @@
 //! Pure: documents are `serde_json` values, and nothing here calls AWS. The IAM calls are in
 //! [`aws`], the only module that holds the IAM client.
 //!
-//! What the role needs comes from reference `cognito-import.md` §6 ([ROLE]): trust
+//! What the role needs comes from reference `cognito-import.md` §6 (\[ROLE\]): trust
 //! `cognito-idp.amazonaws.com` with `sts:AssumeRole`, and `logs:CreateLogGroup`,
 //! `logs:CreateLogStream`, `logs:DescribeLogStreams`, `logs:PutLogEvents` on
 //! `arn:aws:logs:REGION:ACCOUNT:log-group:/aws/cognito/*`. An `aws:SourceAccount` condition
@@ -23,7 +23,7 @@ use serde_json::{Value, json};
 pub const SERVICE_PRINCIPAL: &str = "cognito-idp.amazonaws.com";
 /// The inline policy cognito-sync puts on a role it creates.
 pub const LOGS_POLICY_NAME: &str = "cognito-sync-import-logs";
-/// Exactly the CloudWatch Logs actions Cognito needs [ROLE].
+/// Exactly the CloudWatch Logs actions Cognito needs \[ROLE\].
 pub const LOG_ACTIONS: [&str; 4] =
     ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"];
 /// The condition key of `import.scoped_trust`.
@@ -488,7 +488,7 @@ pub enum RoleError {
     /// An IAM call failed.
     #[error("failed to {doing}")]
     Aws {
-        /// "<verb> <object>", e.g. "get role `cognito-sync-import`".
+        /// `<verb> <object>`, e.g. ``get role `cognito-sync-import` ``.
         doing: String,
         /// The service error code, when there is one.
         code: Option<String>,
