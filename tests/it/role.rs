@@ -319,3 +319,59 @@ fn concurrent_creations_make_one_usable_role() {
     assert_eq!(shown.code, 0, "{}", shown.stderr);
     assert_eq!(count(&account, "PutRolePolicy"), 1);
 }
+
+/// Runs one import job of one user through `role_arn` with boto3 and returns the job's final
+/// status and message: the emulator assumes the role and checks its logs permissions.
+fn import_one_user(account: &TestAccount, pool_id: &str, role_arn: &str) -> (String, String) {
+    let result = iam(&format!(
+        "import time, urllib.request\n\
+         idp = boto3.client('cognito-idp', endpoint_url='{endpoint}', region_name='{region}', \
+         aws_access_key_id='AKIAROLETESTSETUP', aws_secret_access_key='x')\n\
+         header = idp.get_csv_header(UserPoolId='{pool_id}')['CSVHeader']\n\
+         values = {{'cognito:username': 'imported', 'email': 'imported@example.com', 'email_verified': 'true', \
+         'cognito:mfa_enabled': 'false'}}\n\
+         body = (','.join(header) + '\\n' + ','.join(values.get(c, '') for c in header) + '\\n').encode()\n\
+         job = idp.create_user_import_job(JobName='role-check', UserPoolId='{pool_id}', \
+         CloudWatchLogsRoleArn='{role_arn}')['UserImportJob']\n\
+         req = urllib.request.Request(job['PreSignedUrl'], data=body, method='PUT', \
+         headers={{'x-amz-server-side-encryption': 'aws:kms'}})\n\
+         urllib.request.urlopen(req).read()\n\
+         idp.start_user_import_job(UserPoolId='{pool_id}', JobId=job['JobId'])\n\
+         for _ in range(300):\n    \
+             job = idp.describe_user_import_job(UserPoolId='{pool_id}', JobId=job['JobId'])['UserImportJob']\n    \
+             if job['Status'] in ('Succeeded', 'Failed', 'Stopped', 'Expired'):\n        break\n    \
+             time.sleep(0.1)\n\
+         print(json.dumps([job['Status'], job.get('CompletionMessage', '')]))\n",
+        endpoint = emulator().endpoint,
+        region = account.region,
+    ));
+    (result[0].as_str().unwrap().to_owned(), result[1].as_str().unwrap().to_owned())
+}
+
+#[test]
+fn the_created_role_is_accepted_by_an_import_job() {
+    for scoped in [false, true] {
+        let account = emulator().account(if scoped { "rolejobscoped" } else { "rolejob" });
+        let name = role_name(&account);
+        let ws = Workspace::new();
+        manifest(&ws, &account, &name, scoped);
+        let created = role_cmd(&account, &ws, &["--create"]);
+        assert_eq!(created.code, 0, "{}", created.stderr);
+        let pool_id = emulator().seed_pool(&account, &name, 0, &[]);
+        let arn = format!("arn:aws:iam::{ACCOUNT_ID}:role/{name}");
+        let (status, message) = import_one_user(&account, &pool_id, &arn);
+        assert_eq!(status, "Succeeded", "scoped_trust {scoped}: {message}");
+    }
+    // And what `role` reports as missing, the import job misses too.
+    let account = emulator().account("rolejobmissing");
+    let name = role_name(&account);
+    let ws = Workspace::new();
+    create_role(&name, &trust("cognito-idp.amazonaws.com"), Some(&logs_policy(&ALL_ACTIONS[..3], account.region)));
+    manifest(&ws, &account, &name, false);
+    let shown = role_cmd(&account, &ws, &[]);
+    assert!(shown.stderr.contains("no statement allows `logs:PutLogEvents`"), "{}", shown.stderr);
+    let pool_id = emulator().seed_pool(&account, &name, 0, &[]);
+    let (status, message) = import_one_user(&account, &pool_id, &format!("arn:aws:iam::{ACCOUNT_ID}:role/{name}"));
+    assert_eq!(status, "Failed");
+    assert!(message.contains("logs:PutLogEvents"), "{message}");
+}
