@@ -13,10 +13,10 @@ const RUNS: usize = 5;
 
 fn main() {
     let mut args = std::env::args().skip(1);
-    if let (Some(flag), Some(path)) = (args.next(), args.next()) {
-        if flag == "--child" {
-            return child(Path::new(&path));
-        }
+    if let (Some(flag), Some(path)) = (args.next(), args.next())
+        && flag == "--child"
+    {
+        return child(Path::new(&path));
     }
     let dir = tempfile::tempdir().expect("temp dir");
     println!("| users | file size | median wall time | peak memory |");
@@ -60,7 +60,6 @@ fn child(path: &Path) {
         .find_map(|l| l.strip_prefix("VmHWM:"))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
         .expect("VmHWM");
-    eprintln!();
     println!("{peak}");
 }
 

@@ -239,8 +239,8 @@ impl CognitoImports {
     }
 
     /// Starts the job. `PreconditionNotMetException` right after an upload means the file
-    /// is not visible yet and is retried briefly, as AWS's own sample does [AWS-SAMPLE];
-    /// `LimitExceededException` means another job holds the account's one slot [JOB]: wait.
+    /// is not visible yet and is retried briefly, as AWS's own sample does \[AWS-SAMPLE\];
+    /// `LimitExceededException` means another job holds the account's one slot \[JOB\]: wait.
     pub async fn start(
         &self,
         pool_id: &str,

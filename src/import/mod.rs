@@ -12,7 +12,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 use serde::Serialize;
 
-/// A job's status, exactly Cognito's eight (`UserImportJobStatusType`) [MODEL] [JOB].
+/// A job's status, exactly Cognito's eight (`UserImportJobStatusType`) \[MODEL\] \[JOB\].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub enum JobStatus {
     Created,
@@ -162,7 +162,7 @@ pub struct LogLine {
     pub reason: String,
 }
 
-/// `[SUCCEEDED|SKIPPED|FAILED] Line Number N - reason` [CWL]. Matched on the prefix, not
+/// `[SUCCEEDED|SKIPPED|FAILED] Line Number N - reason` \[CWL\]. Matched on the prefix, not
 /// the wording of the reason, which varies.
 pub fn parse_log_line(message: &str) -> Option<LogLine> {
     static LINE: LazyLock<Regex> = LazyLock::new(|| {
@@ -178,7 +178,7 @@ pub fn parse_log_line(message: &str) -> Option<LogLine> {
 }
 
 /// The number Cognito's log gives the first data row. AWS does not document whether the
-/// header counts; its own sample numbers data rows from 1 [AWS-SAMPLE], and so does the
+/// header counts; its own sample numbers data rows from 1 \[AWS-SAMPLE\], and so does the
 /// emulator. [`user_outcomes`] checks the numbers against the file and says when they do
 /// not fit.
 pub const FIRST_DATA_LINE: usize = 1;
@@ -211,7 +211,7 @@ pub fn user_outcomes(lines: &[LogLine], usernames: &[String]) -> (Vec<UserOutcom
     (outcomes.into_iter().map(|(_, o)| o).collect(), header_counted)
 }
 
-/// The log group and stream Cognito writes a job's results to [CWL].
+/// The log group and stream Cognito writes a job's results to \[CWL\].
 pub fn log_location(pool_id: &str, pool_name: &str, job: &Job) -> (String, String) {
     (format!("/aws/cognito/userpools/{pool_id}/{pool_name}"), format!("{}/{}", job.id, job.name))
 }

@@ -161,7 +161,7 @@ impl Diagnostic for ManifestError {
         match self {
             ManifestError::Read { help, .. } => Some(Box::new(help)),
             ManifestError::Invalid { .. } => Some(Box::new(
-                "nothing was sent to AWS and nothing was written; fix the problems below and run the command again",
+                "nothing was changed and no file was written; fix the problems below and run the command again",
             )),
         }
     }
