@@ -129,4 +129,16 @@ pub struct PlanArgs {
     #[arg(long, value_name = "N", default_value_t = crate::pool::aws::DEFAULT_MAX_RPS,
           value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub max_rps: u32,
+    /// How to read the pool's users: `auto` picks the fewer requests; `list-all` and
+    /// `look-up` force one (for tests and benchmarks)
+    #[arg(long, value_enum, default_value_t = ReadChoice::Auto, value_name = "HOW", hide = true)]
+    pub read: ReadChoice,
+}
+
+/// `plan --read`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReadChoice {
+    Auto,
+    ListAll,
+    LookUp,
 }

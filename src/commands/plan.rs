@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use miette::{Context, IntoDiagnostic};
 
-use crate::cli::{PlanArgs, PlanFormat};
+use crate::cli::{PlanArgs, PlanFormat, ReadChoice};
 use crate::error::ExitStatus;
 use crate::manifest::ManifestError;
 use crate::output::Printer;
@@ -30,7 +30,12 @@ pub fn run(args: &PlanArgs, settings: &Settings, printer: &Printer) -> miette::R
         .wrap_err("failed to start the async runtime")?;
     let mut progress = Progress::new(settings, None, &format!("reading pool `{pool_id}`"));
     let (observed, requests) = runtime.block_on(async {
-        let reader = CognitoPool::connect(&settings.aws, &pool_id, &region, args.max_rps).await?;
+        let forced = match args.read {
+            ReadChoice::Auto => None,
+            ReadChoice::ListAll => Some(ReadStrategy::ListAll),
+            ReadChoice::LookUp => Some(ReadStrategy::LookUp),
+        };
+        let reader = CognitoPool::connect(&settings.aws, &pool_id, &region, args.max_rps).await?.force_strategy(forced);
         let observed = reader
             .snapshot(&pool_id, &wanted, &mut |step| {
                 let what = match step.strategy {

@@ -3,5 +3,6 @@
 
 mod common;
 mod emulator_smoke;
+mod plan;
 mod role;
 mod validate;
