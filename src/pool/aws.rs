@@ -6,7 +6,7 @@
 //! on top of that a client-side limiter spaces requests at `--max-rps`, below Cognito's
 //! 30 RPS UserList quota. [QUOTAS]
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -273,7 +273,12 @@ impl CognitoPool {
                 .await
                 .map_err(|e| map_error(&self.target, &format!("list users in pool `{id}`"), "ListUsers", e))?;
             users.extend(output.users().iter().map(|u| {
-                remote_user(u.username().unwrap_or_default(), u.attributes(), u.user_status().map(|s| s.as_str()))
+                remote_user(
+                    u.username().unwrap_or_default(),
+                    u.attributes(),
+                    u.user_status().map(|s| s.as_str()),
+                    &wanted.attributes,
+                )
             }));
             pages += 1;
             progress(ReadProgress { strategy: ReadStrategy::ListAll, done: pages, total: total.max(pages) });
@@ -293,6 +298,7 @@ impl CognitoPool {
         total: u64,
         progress: &mut dyn FnMut(ReadProgress),
     ) -> Result<Vec<RemoteUser>, PoolError> {
+        let keep = Arc::new(wanted.attributes.clone());
         let mut tasks = JoinSet::new();
         let mut pending = wanted.users.iter();
         let mut found = Vec::new();
@@ -307,6 +313,7 @@ impl CognitoPool {
                     username_attributes: pool.username_attributes.clone(),
                     case_sensitive: pool.case_sensitive,
                     user: user.clone(),
+                    keep: Arc::clone(&keep),
                 };
                 tasks.spawn(job.run());
             }
@@ -373,6 +380,7 @@ struct LookUp {
     username_attributes: Vec<String>,
     case_sensitive: bool,
     user: WantedUser,
+    keep: Arc<BTreeSet<String>>,
 }
 
 type LookUpResult = Result<(Vec<(&'static str, u64)>, Option<RemoteUser>), PoolError>;
@@ -389,6 +397,7 @@ impl LookUp {
                         output.username(),
                         output.user_attributes(),
                         output.user_status().map(|s| s.as_str()),
+                        &self.keep,
                     );
                     // AdminGetUser also answers to an alias (e.g. `preferred_username`): only the
                     // user whose username is the declared one counts, as in a walk.
@@ -435,6 +444,7 @@ impl LookUp {
                     user.username().unwrap_or_default(),
                     user.attributes(),
                     user.user_status().map(|s| s.as_str()),
+                    &self.keep,
                 );
                 return Ok((vec![("ListUsers", requests)], Some(user)));
             }
@@ -443,10 +453,21 @@ impl LookUp {
     }
 }
 
-fn remote_user(username: &str, attributes: &[AttributeType], status: Option<&str>) -> RemoteUser {
+/// Converts a user, keeping only the attributes the plan compares (`keep`): a 100k-user walk
+/// holds every user at once.
+fn remote_user(
+    username: &str,
+    attributes: &[AttributeType],
+    status: Option<&str>,
+    keep: &BTreeSet<String>,
+) -> RemoteUser {
     RemoteUser {
         username: username.to_owned(),
-        attributes: attributes.iter().filter_map(|a| a.value().map(|v| (a.name().to_owned(), v.to_owned()))).collect(),
+        attributes: attributes
+            .iter()
+            .filter(|a| keep.contains(a.name()))
+            .filter_map(|a| a.value().map(|v| (a.name().to_owned(), v.to_owned())))
+            .collect(),
         status: status.unwrap_or_default().to_owned(),
     }
 }

@@ -316,3 +316,48 @@ fn detailed_exit_codes_and_private_files() {
         run.stderr
     );
 }
+
+#[test]
+fn errors_name_the_target_and_a_next_step() {
+    let account = emulator().account("plan-errors");
+    let pool_id = emulator().seed_pool(&account, "plan-errors", 1, &[]);
+    let ws = Workspace::new();
+    let path = ws.write("users.yaml", &manifest(&pool_id, "  - username: a\n    email: a@example.com\n"));
+
+    // The pool id names its region; `--region` elsewhere finds no such pool.
+    let other = if account.region == "eu-west-3" { "eu-north-1" } else { "eu-west-3" };
+    let run: Run = account.cognito_sync().args(["plan", "--region", other]).arg(&path).output().unwrap().into();
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr.contains(&format!(
+            "failed to describe user pool `{pool_id}` in `{other}` at endpoint `{}`: pool `{pool_id}` is not in region `{other}`: its id names region `{}`",
+            emulator().endpoint,
+            account.region
+        )),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains(&format!("drop `--region {other}`")), "{}", run.stderr);
+
+    let run: Run = account
+        .cognito_sync()
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .arg("plan")
+        .arg(&path)
+        .output()
+        .unwrap()
+        .into();
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("no AWS credentials found"), "{}", run.stderr);
+    assert!(run.stderr.contains("AWS_PROFILE"), "{}", run.stderr);
+
+    // A closed port: connection refused, retried, then reported with the endpoint.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let endpoint = format!("http://{closed}");
+    let run: Run =
+        account.cognito_sync().env("AWS_ENDPOINT_URL", &endpoint).arg("plan").arg(&path).output().unwrap().into();
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("the endpoint could not be reached"), "{}", run.stderr);
+    assert!(run.stderr.contains(&format!("check that `{endpoint}`")), "{}", run.stderr);
+}
