@@ -271,6 +271,13 @@ pub fn diff(manifest: &ValidManifest, pool: &ObservedPool) -> Result<Plan, Vec<P
             join_code(&pool.username_attributes, " or "),
         ));
     }
+    if !pool.alias_attributes.is_empty() && !to_import.is_empty() {
+        notes.push(format!(
+            "pool `{}` lets users sign in by the alias {}: what an import does with a row whose verified value is already another user's alias is undocumented",
+            pool.id,
+            join_code(&pool.alias_attributes, " or "),
+        ));
+    }
     if !pool.case_sensitive {
         notes.push(format!(
             "pool `{}` compares usernames case-insensitively: `Alice` and `alice` are one user",

@@ -89,7 +89,7 @@ pub fn text(plan: &Plan, options: RenderOptions) -> String {
         for user in &plan.to_import {
             let _ = writeln!(out, "  {} {}", paint.paint(Role::Create, "+"), paint.paint(Role::Create, &user.username));
             for (name, value) in &user.attributes {
-                let _ = writeln!(out, "      {name} = {}", shown(name, value, options.show_pii));
+                let _ = writeln!(out, "      {name} = {:?}", shown(name, value, options.show_pii));
             }
             let _ = writeln!(out, "      cognito:mfa_enabled = {}", user.mfa_enabled);
         }
@@ -170,7 +170,7 @@ pub fn markdown(plan: &Plan, show_pii: bool) -> String {
         .map(|user| {
             let mut block = format!("+ {}\n", user.username);
             for (name, value) in &user.attributes {
-                let _ = writeln!(block, "+     {name} = {}", shown(name, value, show_pii));
+                let _ = writeln!(block, "+     {name} = {:?}", shown(name, value, show_pii));
             }
             let _ = writeln!(block, "+     cognito:mfa_enabled = {}", user.mfa_enabled);
             block

@@ -54,6 +54,7 @@ fn pool(users: Vec<RemoteUser>) -> ObservedPool {
         auto_verified: vec!["email".into()],
         mfa: PoolMfa::Off,
         username_attributes: vec![],
+        alias_attributes: vec![],
         case_sensitive: true,
         estimated_users: users.len() as u64,
         users: ObservedUsers::All(users),
@@ -282,14 +283,14 @@ fn text_rendering() {
 
     2 users to import:
       + bob
-          custom:department = eng
-          email = b***@example.com
-          email_verified = true
+          custom:department = "eng"
+          email = "b***@example.com"
+          email_verified = "true"
           cognito:mfa_enabled = false
       + carol
-          email = c***@example.com
-          email_verified = true
-          phone_number = +1******0100
+          email = "c***@example.com"
+          email_verified = "true"
+          phone_number = "+1******0100"
           cognito:mfa_enabled = false
 
     1 user drifted (pool -> manifest): an import job cannot update users; shown for information only
@@ -301,7 +302,7 @@ fn text_rendering() {
     "#);
     let shown = text(&sample_plan(), RenderOptions { show_pii: true, ..plain });
     assert!(shown.contains("given_name = \"Alicia\" -> \"Alice\"\n"), "{shown}");
-    assert!(shown.contains("phone_number = +15555550100"), "{shown}");
+    assert!(shown.contains("phone_number = \"+15555550100\""), "{shown}");
 }
 
 #[test]
@@ -332,14 +333,14 @@ fn markdown_rendering() {
 
     ```diff
     + bob
-    +     custom:department = eng
-    +     email = b***@example.com
-    +     email_verified = true
+    +     custom:department = "eng"
+    +     email = "b***@example.com"
+    +     email_verified = "true"
     +     cognito:mfa_enabled = false
     + carol
-    +     email = c***@example.com
-    +     email_verified = true
-    +     phone_number = +1******0100
+    +     email = "c***@example.com"
+    +     email_verified = "true"
+    +     phone_number = "+1******0100"
     +     cognito:mfa_enabled = false
     ```
 
@@ -403,4 +404,13 @@ fn json_report_masks_unless_asked_and_digests_the_import() {
     let mut renamed = plan.clone();
     renamed.manifest_path = "elsewhere.yaml".into();
     assert_eq!(report(&renamed, false).plan_digest, report(&plan, false).plan_digest);
+}
+
+#[test]
+fn alias_pools_carry_a_note() {
+    let m = manifest("users:\n  - username: a\n    email: a@example.com\n");
+    let mut p = pool(vec![]);
+    p.alias_attributes = vec!["email".into()];
+    let plan = diff(&m, &p).unwrap();
+    assert!(plan.notes.iter().any(|n| n.contains("alias") && n.contains("undocumented")), "{:?}", plan.notes);
 }

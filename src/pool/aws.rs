@@ -4,7 +4,7 @@
 //!
 //! Throttling and transient errors are retried by the SDK (adaptive retry, `crate::aws`);
 //! on top of that a client-side limiter spaces requests at `--max-rps`, below Cognito's
-//! 30 RPS UserList quota. [QUOTAS]
+//! 30 RPS UserList quota (reference `cognito-import.md` §8, \[QUOTAS\]).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
@@ -25,7 +25,7 @@ use super::{
 use crate::settings::AwsTarget;
 
 /// Default client-side request rate: under the 30 RPS that Cognito allows ListUsers per
-/// account and Region (UserList, not adjustable). [QUOTAS]
+/// account and Region (UserList, not adjustable). \[QUOTAS\]
 pub const DEFAULT_MAX_RPS: u32 = 25;
 
 /// Look-ups in flight at once; the rate limiter still spaces their starts.
@@ -33,7 +33,7 @@ const CONCURRENT_LOOK_UPS: usize = 8;
 
 /// The attributes `ListUsers` can return through `AttributesToGet` even for users that lack
 /// them; asking for any other makes Cognito fail the page unless every user has it.
-/// [LISTUSERS-GUIDE]
+/// \[LISTUSERS-GUIDE\]
 const SAFE_TO_REQUEST: &[&str] =
     &["username", "email", "phone_number", "name", "given_name", "family_name", "preferred_username", "sub"];
 
@@ -234,6 +234,7 @@ impl CognitoPool {
             auto_verified: pool.auto_verified_attributes().iter().map(|a| a.as_str().to_owned()).collect(),
             mfa,
             username_attributes: pool.username_attributes().iter().map(|a| a.as_str().to_owned()).collect(),
+            alias_attributes: pool.alias_attributes().iter().map(|a| a.as_str().to_owned()).collect(),
             // Cognito treats a pool without the setting as case-sensitive. [CASE]
             case_sensitive: pool.username_configuration().is_none_or(|c| c.case_sensitive()),
             estimated_users: u64::try_from(pool.estimated_number_of_users()).unwrap_or(0),

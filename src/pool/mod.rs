@@ -94,6 +94,8 @@ pub struct ObservedPool {
     /// `UsernameAttributes`: the pool signs in by `email` and/or `phone_number` and stores a
     /// UUID as the username.
     pub username_attributes: Vec<String>,
+    /// `AliasAttributes`: `email`, `phone_number`, `preferred_username` that also sign in.
+    pub alias_attributes: Vec<String>,
     /// `UsernameConfiguration.CaseSensitive`; pools that do not say are case-sensitive.
     pub case_sensitive: bool,
     /// `EstimatedNumberOfUsers`: an estimate, never an exact count.
@@ -189,14 +191,14 @@ impl Wanted {
 }
 
 /// The `ListUsers` filter that finds `value` exactly, or `None` when it would be longer
-/// than Cognito's 256 characters. [MODEL: ListUsers.Filter]
+/// than Cognito's 256 characters. \[MODEL: ListUsers.Filter\]
 pub fn filter_for(attribute: &str, value: &str) -> Option<String> {
     let escaped = value.replace('\\', "\\\\").replace('"', "\\\"");
     let filter = format!("{attribute} = \"{escaped}\"");
     (filter.chars().count() <= 256).then_some(filter)
 }
 
-/// `ListUsers` returns at most 60 users a page. [MODEL]
+/// `ListUsers` returns at most 60 users a page. \[MODEL\]
 pub const PAGE_SIZE: u64 = 60;
 
 /// Pages a full walk of a pool of `estimated` users takes (at least one request).

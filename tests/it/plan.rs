@@ -104,8 +104,8 @@ fn text_output_masks_personal_data_and_states_it_only_creates() {
     );
     assert!(out.contains("at endpoint `http://127.0.0.1:"), "{out}");
     assert!(out.contains("  + alice\n"), "{out}");
-    assert!(out.contains("      email = a***@example.com\n"), "{out}");
-    assert!(out.contains("      phone_number = +1******0100\n"), "{out}");
+    assert!(out.contains("      email = \"a***@example.com\"\n"), "{out}");
+    assert!(out.contains("      phone_number = \"+1******0100\"\n"), "{out}");
     assert!(!out.contains("alice@example.com") && !out.contains("5555550100"), "{out}");
     assert!(out.contains("  ~ user000001\n      given_name = (not set) -> \"D***\"\n"), "{out}");
     assert!(out.contains("Plan: 1 to import, 1 in sync, 1 drifted (not updated), 3 unmanaged (untouched)\n"), "{out}");
