@@ -475,9 +475,10 @@ fn remote_user(
 
 /// Turns an SDK error into a [`PoolError`] that names the target and the next step.
 /// Branches on the service's error code, never on its message.
-fn map_error<E>(target: &Target, action: &str, operation: &str, error: SdkError<E>) -> PoolError
+fn map_error<E, R>(target: &Target, action: &str, operation: &str, error: SdkError<E, R>) -> PoolError
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
 {
     let action = format!("{action} in {}", target.describe());
     let code = error.code().map(str::to_owned);
@@ -534,4 +535,72 @@ where
         ),
     };
     PoolError { action, reason, code, help, source: Some(Box::new(error)) }
+}
+
+#[cfg(test)]
+mod tests {
+    use aws_sdk_cognitoidentityprovider::error::{ConnectorError, ErrorMetadata};
+    use aws_sdk_cognitoidentityprovider::operation::describe_user_pool::DescribeUserPoolError;
+
+    use super::*;
+
+    fn target(region: &str, endpoint: Option<&str>) -> Target {
+        Target {
+            pool_id: "eu-west-1_Abc123".to_owned(),
+            region: region.to_owned(),
+            endpoint: endpoint.map(str::to_owned),
+            profile: None,
+        }
+    }
+
+    fn service(code: &str) -> SdkError<DescribeUserPoolError, ()> {
+        let meta = ErrorMetadata::builder().code(code).message("from the service").build();
+        SdkError::service_error(DescribeUserPoolError::generic(meta), ())
+    }
+
+    fn mapped(target: &Target, error: SdkError<DescribeUserPoolError, ()>) -> (String, String) {
+        let error = map_error(target, "describe user pool `eu-west-1_Abc123`", "DescribeUserPool", error);
+        (error.to_string(), error.help)
+    }
+
+    #[test]
+    fn missing_permission_names_the_iam_action() {
+        let (message, help) = mapped(&target("eu-west-1", None), service("AccessDeniedException"));
+        assert_eq!(
+            message,
+            "failed to describe user pool `eu-west-1_Abc123` in `eu-west-1`: the caller may not call `cognito-idp:DescribeUserPool`"
+        );
+        assert!(help.starts_with("grant the IAM action `cognito-idp:DescribeUserPool` on `arn:aws:cognito-idp:eu-west-1:<account>:userpool/eu-west-1_Abc123`"), "{help}");
+    }
+
+    #[test]
+    fn a_missing_pool_and_a_region_mismatch_are_told_apart() {
+        let (message, help) = mapped(&target("eu-west-1", None), service("ResourceNotFoundException"));
+        assert!(message.ends_with("user pool `eu-west-1_Abc123` does not exist in region `eu-west-1`"), "{message}");
+        assert!(help.contains("`pool.id`"), "{help}");
+        let (message, help) = mapped(&target("us-east-1", None), service("ResourceNotFoundException"));
+        assert!(
+            message.ends_with("pool `eu-west-1_Abc123` is not in region `us-east-1`: its id names region `eu-west-1`"),
+            "{message}"
+        );
+        assert!(help.starts_with("drop `--region us-east-1`"), "{help}");
+    }
+
+    #[test]
+    fn credentials_throttling_and_the_network() {
+        let (message, _) = mapped(&target("eu-west-1", None), service("UnrecognizedClientException"));
+        assert!(message.ends_with("AWS rejected the credentials"), "{message}");
+        let (_, help) = mapped(&target("eu-west-1", None), service("TooManyRequestsException"));
+        assert!(help.starts_with("lower `--max-rps`"), "{help}");
+        let refused = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "refused");
+        let error = SdkError::dispatch_failure(ConnectorError::io(Box::new(refused)));
+        let (message, help) = mapped(&target("eu-west-1", Some("http://127.0.0.1:9")), error);
+        assert_eq!(
+            message,
+            "failed to describe user pool `eu-west-1_Abc123` in `eu-west-1` at endpoint `http://127.0.0.1:9`: the endpoint could not be reached"
+        );
+        assert!(help.contains("`http://127.0.0.1:9`"), "{help}");
+        let (message, _) = mapped(&target("eu-west-1", None), service("SomethingNew"));
+        assert!(message.ends_with("Cognito answered `SomethingNew`: from the service"), "{message}");
+    }
 }
