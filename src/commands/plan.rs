@@ -7,56 +7,30 @@ use miette::{Context, IntoDiagnostic};
 
 use crate::cli::{PlanArgs, PlanFormat, ReadChoice};
 use crate::error::ExitStatus;
-use crate::manifest::ManifestError;
+use crate::manifest::{ManifestError, ValidManifest};
 use crate::output::Printer;
 use crate::output::progress::Progress;
 use crate::plan::render::{RenderOptions, markdown, text};
 use crate::plan::report::{report, to_json};
 use crate::plan::{Plan, diff};
 use crate::pool::aws::CognitoPool;
-use crate::pool::{PoolReader, ReadStrategy, Wanted};
+use crate::pool::{ObservedPool, PoolError, PoolReader, ReadStrategy, Wanted};
 use crate::settings::Settings;
 
 pub fn run(args: &PlanArgs, settings: &Settings, printer: &Printer) -> miette::Result<ExitStatus> {
     // Offline first: an invalid manifest sends nothing.
     let manifest = super::validate::load_valid(&args.manifest)?;
-    let (pool_id, region) = target(&manifest, settings);
-    let wanted = Wanted::from_manifest(&manifest);
-
+    let forced = match args.read {
+        ReadChoice::Auto => None,
+        ReadChoice::ListAll => Some(ReadStrategy::ListAll),
+        ReadChoice::LookUp => Some(ReadStrategy::LookUp),
+    };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .into_diagnostic()
         .wrap_err("failed to start the async runtime")?;
-    let mut progress = Progress::new(settings, None, &format!("reading pool `{pool_id}`"));
-    let (observed, requests) = runtime.block_on(async {
-        let forced = match args.read {
-            ReadChoice::Auto => None,
-            ReadChoice::ListAll => Some(ReadStrategy::ListAll),
-            ReadChoice::LookUp => Some(ReadStrategy::LookUp),
-        };
-        let reader = CognitoPool::connect(&settings.aws, &pool_id, &region, args.max_rps).await?.force_strategy(forced);
-        let observed = reader
-            .snapshot(&pool_id, &wanted, &mut |step| {
-                let what = match step.strategy {
-                    ReadStrategy::ListAll => "listing users",
-                    ReadStrategy::LookUp => "looking up declared users",
-                };
-                progress.update(
-                    step.done,
-                    &format!("reading pool `{pool_id}`: {what}, {}/{} requests", step.done, step.total),
-                );
-            })
-            .await?;
-        Ok::<_, crate::pool::PoolError>((observed, reader.requests()))
-    })?;
-    progress.finish();
-    printer.detail(format!(
-        "read pool `{pool_id}` with {}",
-        requests.iter().map(|(op, n)| format!("{n} {op}")).collect::<Vec<_>>().join(", ")
-    ));
-
-    let plan = diff(&manifest, &observed).map_err(|problems| ManifestError::invalid(&manifest.source, problems))?;
+    let plan = runtime.block_on(read_plan(&manifest, settings, args.max_rps, forced))?;
 
     let rendered = match args.format {
         PlanFormat::Text => text(&plan, RenderOptions { show_pii: args.show_pii, paint: printer.stdout_paint }),
@@ -81,6 +55,66 @@ pub fn run(args: &PlanArgs, settings: &Settings, printer: &Printer) -> miette::R
         (true, true) => ExitStatus::Changes,
         _ => ExitStatus::Success,
     })
+}
+
+/// Reads the pool that `manifest` names (or `--pool-id`) and diffs it: the plan, or the
+/// pool-aware problems of the manifest as a located error. `forced` picks a read strategy
+/// instead of the cheaper one. Shared by `plan` and `apply`.
+pub(crate) async fn read_plan(
+    manifest: &ValidManifest,
+    settings: &Settings,
+    max_rps: u32,
+    forced: Option<ReadStrategy>,
+) -> miette::Result<Plan> {
+    let (pool_id, region) = target(manifest, settings);
+    let wanted = Wanted::from_manifest(manifest);
+    let observed = observe(&pool_id, &region, &wanted, settings, max_rps, forced).await?;
+    Ok(diff(manifest, &observed).map_err(|problems| ManifestError::invalid(&manifest.source, problems))?)
+}
+
+/// The usernames (as declared) of the `wanted` users that exist in the pool, matched the
+/// way `plan` matches them; for `apply` to refuse a stale saved plan.
+// `apply` is its caller; until it lands, nothing else calls this.
+#[allow(dead_code)]
+pub(crate) async fn existing_users(
+    pool_id: &str,
+    region: &str,
+    wanted: &Wanted,
+    settings: &Settings,
+    max_rps: u32,
+) -> miette::Result<Vec<String>> {
+    let observed = observe(pool_id, region, wanted, settings, max_rps, None).await?;
+    Ok(crate::plan::existing(wanted, &observed))
+}
+
+/// One snapshot of the pool, with progress on stderr and the request count with `-v`.
+async fn observe(
+    pool_id: &str,
+    region: &str,
+    wanted: &Wanted,
+    settings: &Settings,
+    max_rps: u32,
+    forced: Option<ReadStrategy>,
+) -> Result<ObservedPool, PoolError> {
+    let mut progress = Progress::new(settings, None, &format!("reading pool `{pool_id}`"));
+    let reader = CognitoPool::connect(&settings.aws, pool_id, region, max_rps).await?.force_strategy(forced);
+    let observed = reader
+        .snapshot(pool_id, wanted, &mut |step| {
+            let what = match step.strategy {
+                ReadStrategy::ListAll => "listing users",
+                ReadStrategy::LookUp => "looking up declared users",
+            };
+            progress
+                .update(step.done, &format!("reading pool `{pool_id}`: {what}, {}/{} requests", step.done, step.total));
+        })
+        .await;
+    progress.finish();
+    let observed = observed?;
+    Printer::new(settings).detail(format!(
+        "read pool `{pool_id}` with {}",
+        reader.requests().iter().map(|(op, n)| format!("{n} {op}")).collect::<Vec<_>>().join(", ")
+    ));
+    Ok(observed)
 }
 
 /// The pool and region to read: `--pool-id` over the manifest's; `--region` over the pool

@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use crate::import_file::{ImportFile, build_files};
 use crate::manifest::{DeclaredUser, ManifestPath, Problem, ValidManifest};
-use crate::pool::{ObservedPool, ObservedUsers, PoolMfa, ReadStrategy, RemoteUser, sign_in_key};
+use crate::pool::{ObservedPool, ObservedUsers, PoolMfa, ReadStrategy, RemoteUser, Wanted, sign_in_key};
 
 /// Problems beyond this many are reported by path only: locating one scans the manifest,
 /// and a thousand carets help nobody more than fifty do.
@@ -316,6 +316,18 @@ pub fn diff(manifest: &ValidManifest, pool: &ObservedPool) -> Result<Plan, Vec<P
     })
 }
 
+/// The usernames of the `wanted` users that exist in `pool`, matched as [`diff`] matches
+/// them (case, sign-in attributes); `apply` uses it to refuse a stale saved plan.
+pub fn existing(wanted: &Wanted, pool: &ObservedPool) -> Vec<String> {
+    let index = RemoteIndex::new(pool, pool.users.users());
+    wanted
+        .users
+        .iter()
+        .filter(|user| index.find_by(pool, &user.username, &user.sign_in).is_some())
+        .map(|user| user.username.clone())
+        .collect()
+}
+
 fn join_code(items: &[String], separator: &str) -> String {
     items.iter().map(|i| format!("`{i}`")).collect::<Vec<_>>().join(separator)
 }
@@ -358,11 +370,16 @@ impl RemoteIndex {
     }
 
     fn find(&self, pool: &ObservedPool, user: &DeclaredUser) -> Option<usize> {
+        self.find_by(pool, &user.username, &user.attributes)
+    }
+
+    /// `attributes` needs only the sign-in attributes (`email`, `phone_number`).
+    fn find_by(&self, pool: &ObservedPool, username: &str, attributes: &BTreeMap<String, String>) -> Option<usize> {
         if pool.username_attributes.is_empty() {
-            return self.by_key.get(&pool.username_key(&user.username)).copied();
+            return self.by_key.get(&pool.username_key(username)).copied();
         }
         pool.username_attributes.iter().find_map(|attribute| {
-            let value = user.attributes.get(attribute)?;
+            let value = attributes.get(attribute)?;
             self.by_key.get(&Self::attribute_key(attribute, value)).copied()
         })
     }

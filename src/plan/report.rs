@@ -122,11 +122,18 @@ pub struct SyncedReport<'a> {
 
 /// The digest of what an import would do: pool, header and rows, as canonical JSON.
 pub fn plan_digest(plan: &Plan, rows: &[&str]) -> String {
+    digest_of(&plan.pool.id, &plan.pool.region, &plan.csv_header, rows)
+}
+
+/// [`plan_digest`] from a saved plan's parts: SHA-256 (hex) of the JSON
+/// `{"pool":{"id":..,"region":..},"csv_header":[..],"rows":[..]}`, keys in that order, no
+/// spaces.
+pub fn digest_of<S: AsRef<str>>(pool_id: &str, region: &str, csv_header: &[String], rows: &[S]) -> String {
     #[derive(Serialize)]
     struct Canonical<'a> {
         pool: CanonicalPool<'a>,
         csv_header: &'a [String],
-        rows: &'a [&'a str],
+        rows: Vec<&'a str>,
     }
     #[derive(Serialize)]
     struct CanonicalPool<'a> {
@@ -134,9 +141,9 @@ pub fn plan_digest(plan: &Plan, rows: &[&str]) -> String {
         region: &'a str,
     }
     let canonical = Canonical {
-        pool: CanonicalPool { id: &plan.pool.id, region: &plan.pool.region },
-        csv_header: &plan.csv_header,
-        rows,
+        pool: CanonicalPool { id: pool_id, region },
+        csv_header,
+        rows: rows.iter().map(AsRef::as_ref).collect(),
     };
     let bytes = serde_json::to_vec(&canonical).expect("plain data serializes");
     format!("{:x}", Sha256::digest(bytes))

@@ -414,3 +414,15 @@ fn alias_pools_carry_a_note() {
     let plan = diff(&m, &p).unwrap();
     assert!(plan.notes.iter().any(|n| n.contains("alias") && n.contains("undocumented")), "{:?}", plan.notes);
 }
+
+#[test]
+fn existing_matches_wanted_users_as_diff_does() {
+    let m = manifest(THREE);
+    let wanted = Wanted::from_manifest(&m);
+    let mut p = pool(vec![remote("ALICE", &[]), remote("uuid-1", &[("email", "carol@example.com")])]);
+    assert_eq!(existing(&wanted, &p), Vec::<String>::new());
+    p.case_sensitive = false;
+    assert_eq!(existing(&wanted, &p), ["alice"]);
+    p.username_attributes = vec!["email".into()];
+    assert_eq!(existing(&wanted, &p), ["carol"]);
+}
