@@ -72,6 +72,15 @@ pub enum Command {
     /// job's CloudWatch logs. An existing role is checked and what is wrong with it is
     /// explained; it is never changed or deleted. Exits 1 when the role is missing or wrong.
     Role(RoleArgs),
+    /// Import the missing users: plan, confirm, one Cognito import job, report each user
+    ///
+    /// From a manifest it plans first and shows the plan; from a plan saved by `plan -o` it
+    /// refuses a stale plan. It asks for confirmation on a terminal unless `--yes` (CI
+    /// proceeds: the review happened on the pull request). It finds or creates the shared
+    /// import role, uploads Cognito's CSV and watches the job to the end; every user Cognito
+    /// skipped or failed is reported with Cognito's reason. Re-running an interrupted apply
+    /// resumes its job instead of importing twice. Exits 1 if any user failed.
+    Apply(ApplyArgs),
 }
 
 #[derive(Debug, Args)]
@@ -90,6 +99,39 @@ pub struct RoleArgs {
     /// `iam:PutRolePolicy`); an existing role is only checked
     #[arg(long)]
     pub create: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// A manifest, or a plan saved by `plan -o` (a `.json` file)
+    #[arg(default_value = crate::manifest::DEFAULT_MANIFEST, value_name = "MANIFEST | PLAN.json")]
+    pub input: PathBuf,
+    /// Do not ask for confirmation
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Refuse to import more than N users
+    #[arg(long, value_name = "N")]
+    pub max_new: Option<usize>,
+    /// Return once the job has started, printing its id; a later `apply` waits and reports
+    #[arg(long)]
+    pub no_wait: bool,
+    /// How to print the report on stdout
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text, value_name = "FORMAT")]
+    pub format: ReportFormat,
+    /// Show personal data in the plan instead of masking it
+    #[arg(long)]
+    pub show_pii: bool,
+    /// Send at most this many requests per second to Cognito while reading the pool
+    #[arg(long, value_name = "N", default_value_t = crate::pool::aws::DEFAULT_MAX_RPS,
+          value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub max_rps: u32,
+}
+
+/// Output formats of `apply`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    Text,
+    Json,
 }
 
 /// Output formats of `plan`.

@@ -66,7 +66,7 @@ pub(crate) async fn read_plan(
     max_rps: u32,
     forced: Option<ReadStrategy>,
 ) -> miette::Result<Plan> {
-    let (pool_id, region) = target(manifest, settings);
+    let (pool_id, region) = super::pool_target(manifest, settings);
     let wanted = Wanted::from_manifest(manifest);
     let observed = observe(&pool_id, &region, &wanted, settings, max_rps, forced).await?;
     Ok(diff(manifest, &observed).map_err(|problems| ManifestError::invalid(&manifest.source, problems))?)
@@ -115,19 +115,6 @@ async fn observe(
         reader.requests().iter().map(|(op, n)| format!("{n} {op}")).collect::<Vec<_>>().join(", ")
     ));
     Ok(observed)
-}
-
-/// The pool and region to read: `--pool-id` over the manifest's; `--region` over the pool
-/// id's own region (a pool id names its region; the manifest's `pool.region` only when the
-/// manifest's pool is used).
-fn target(manifest: &crate::manifest::ValidManifest, settings: &Settings) -> (String, String) {
-    let pool_id = settings.aws.pool_id.clone().unwrap_or_else(|| manifest.pool_id.clone());
-    let region = match (&settings.aws.region, &settings.aws.pool_id) {
-        (Some(region), _) => region.clone(),
-        (None, Some(id)) => id.split_once('_').map_or_else(|| manifest.region.clone(), |(r, _)| r.to_owned()),
-        (None, None) => manifest.region.clone(),
-    };
-    (pool_id, region)
 }
 
 /// Writes the import CSV exactly as `apply` would upload it: `FILE`, and `FILE` with `-2`,
