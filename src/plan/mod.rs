@@ -257,7 +257,7 @@ pub fn diff(manifest: &ValidManifest, pool: &ObservedPool) -> Result<Plan, Vec<P
 
     let matched_count = matched.iter().filter(|m| **m).count() as u64;
     let unmanaged = match &pool.users {
-        ObservedUsers::All(users) => Unmanaged { count: users.len() as u64 - matched_count, exact: true },
+        ObservedUsers::All { total, .. } => Unmanaged { count: total.saturating_sub(matched_count), exact: true },
         ObservedUsers::Found(_) => {
             Unmanaged { count: pool.estimated_users.saturating_sub(matched_count), exact: false }
         }
@@ -352,21 +352,11 @@ impl RemoteIndex {
     fn new(pool: &ObservedPool, remote: &[RemoteUser]) -> Self {
         let mut by_key = HashMap::with_capacity(remote.len());
         for (i, user) in remote.iter().enumerate() {
-            if pool.username_attributes.is_empty() {
-                by_key.entry(pool.username_key(&user.username)).or_insert(i);
-            } else {
-                for attribute in &pool.username_attributes {
-                    if let Some(value) = user.attributes.get(attribute) {
-                        by_key.entry(Self::attribute_key(attribute, value)).or_insert(i);
-                    }
-                }
+            for key in pool.remote_keys(user) {
+                by_key.entry(key).or_insert(i);
             }
         }
         RemoteIndex { by_key }
-    }
-
-    fn attribute_key(attribute: &str, value: &str) -> String {
-        format!("{attribute}\u{0}{}", sign_in_key(attribute, value))
     }
 
     fn find(&self, pool: &ObservedPool, user: &DeclaredUser) -> Option<usize> {
@@ -375,13 +365,7 @@ impl RemoteIndex {
 
     /// `attributes` needs only the sign-in attributes (`email`, `phone_number`).
     fn find_by(&self, pool: &ObservedPool, username: &str, attributes: &BTreeMap<String, String>) -> Option<usize> {
-        if pool.username_attributes.is_empty() {
-            return self.by_key.get(&pool.username_key(username)).copied();
-        }
-        pool.username_attributes.iter().find_map(|attribute| {
-            let value = attributes.get(attribute)?;
-            self.by_key.get(&Self::attribute_key(attribute, value)).copied()
-        })
+        pool.declared_keys(username, attributes).iter().find_map(|key| self.by_key.get(key).copied())
     }
 }
 

@@ -57,7 +57,7 @@ fn pool(users: Vec<RemoteUser>) -> ObservedPool {
         alias_attributes: vec![],
         case_sensitive: true,
         estimated_users: users.len() as u64,
-        users: ObservedUsers::All(users),
+        users: ObservedUsers::all(users),
     }
 }
 
@@ -238,7 +238,7 @@ fn a_pool_without_auto_verified_attributes_cannot_import() {
     assert_eq!(problems.len(), 1);
     assert!(problems[0].starts_with("pool.id: pool `eu-west-1_Test1` has no auto-verified attributes"), "{problems:?}");
     // Nothing to import: nothing to refuse.
-    p.users = ObservedUsers::All(vec![remote("a", &[("email", "a@example.com"), ("email_verified", "true")])]);
+    p.users = ObservedUsers::all(vec![remote("a", &[("email", "a@example.com"), ("email_verified", "true")])]);
     assert!(diff(&m, &p).is_ok());
 }
 
@@ -425,4 +425,13 @@ fn existing_matches_wanted_users_as_diff_does() {
     assert_eq!(existing(&wanted, &p), ["alice"]);
     p.username_attributes = vec!["email".into()];
     assert_eq!(existing(&wanted, &p), ["carol"]);
+}
+
+#[test]
+fn a_walk_that_kept_only_matching_users_counts_the_rest() {
+    let m = manifest(THREE);
+    let mut p = pool(vec![remote("alice", &[("email", "alice@example.com"), ("email_verified", "true")])]);
+    p.users = ObservedUsers::All { users: p.users.users().to_vec(), total: 100_000 };
+    let plan = diff(&m, &p).unwrap();
+    assert_eq!(plan.unmanaged, Unmanaged { count: 99_999, exact: true });
 }

@@ -6,7 +6,7 @@
 //! on top of that a client-side limiter spaces requests at `--max-rps`, below Cognito's
 //! 30 RPS UserList quota (reference `cognito-import.md` §8, \[QUOTAS\]).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -238,7 +238,7 @@ impl CognitoPool {
             // Cognito treats a pool without the setting as case-sensitive. [CASE]
             case_sensitive: pool.username_configuration().is_none_or(|c| c.case_sensitive()),
             estimated_users: u64::try_from(pool.estimated_number_of_users()).unwrap_or(0),
-            users: ObservedUsers::All(Vec::new()),
+            users: ObservedUsers::all(Vec::new()),
         })
     }
 
@@ -247,8 +247,9 @@ impl CognitoPool {
         &self,
         estimated: u64,
         wanted: &Wanted,
+        keep: &dyn Fn(&RemoteUser) -> bool,
         progress: &mut dyn FnMut(ReadProgress),
-    ) -> Result<Vec<RemoteUser>, PoolError> {
+    ) -> Result<(Vec<RemoteUser>, u64), PoolError> {
         let id = &self.target.pool_id;
         // Only the attributes the plan compares, when asking for them is safe.
         let attributes: Option<Vec<String>> = wanted
@@ -257,7 +258,8 @@ impl CognitoPool {
             .all(|a| SAFE_TO_REQUEST.contains(&a.as_str()))
             .then(|| wanted.attributes.iter().cloned().collect());
         let total = walk_cost(estimated);
-        let mut users = Vec::with_capacity(usize::try_from(estimated).unwrap_or(0));
+        let mut users = Vec::with_capacity(wanted.users.len().min(usize::try_from(estimated).unwrap_or(0)));
+        let mut seen = 0;
         let mut token: Option<String> = None;
         let mut pages = 0;
         loop {
@@ -273,14 +275,18 @@ impl CognitoPool {
                 .send()
                 .await
                 .map_err(|e| map_error(&self.target, &format!("list users in pool `{id}`"), "ListUsers", e))?;
-            users.extend(output.users().iter().map(|u| {
-                remote_user(
-                    u.username().unwrap_or_default(),
-                    u.attributes(),
-                    u.user_status().map(|s| s.as_str()),
+            for user in output.users() {
+                seen += 1;
+                let user = remote_user(
+                    user.username().unwrap_or_default(),
+                    user.attributes(),
+                    user.user_status().map(|s| s.as_str()),
                     &wanted.attributes,
-                )
-            }));
+                );
+                if keep(&user) {
+                    users.push(user);
+                }
+            }
             pages += 1;
             progress(ReadProgress { strategy: ReadStrategy::ListAll, done: pages, total: total.max(pages) });
             match output.pagination_token() {
@@ -288,7 +294,7 @@ impl CognitoPool {
                 _ => break,
             }
         }
-        Ok(users)
+        Ok((users, seen))
     }
 
     /// One look-up per wanted user, a few at a time.
@@ -363,7 +369,14 @@ impl PoolReader for CognitoPool {
             _ => choose_strategy(pool.estimated_users, cost),
         };
         pool.users = match strategy {
-            ReadStrategy::ListAll => ObservedUsers::All(self.walk(pool.estimated_users, wanted, progress).await?),
+            ReadStrategy::ListAll => {
+                // Keep only the pool users a declared user can match; count the others.
+                let keys: HashSet<String> =
+                    wanted.users.iter().flat_map(|u| pool.declared_keys(&u.username, &u.sign_in)).collect();
+                let keep = |user: &RemoteUser| pool.remote_keys(user).iter().any(|k| keys.contains(k));
+                let (users, total) = self.walk(pool.estimated_users, wanted, &keep, progress).await?;
+                ObservedUsers::All { users, total }
+            }
             ReadStrategy::LookUp => {
                 let total = cost.unwrap_or_default();
                 ObservedUsers::Found(self.look_up(&pool, wanted, total, progress).await?)

@@ -54,23 +54,30 @@ pub enum ReadStrategy {
 /// The existing users that were read, and how.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ObservedUsers {
-    /// Every user of the pool.
-    All(Vec<RemoteUser>),
+    /// A full walk: `total` users, of which `users` holds at least every one that matches a
+    /// declared user (a walk keeps no others: a 100k-user pool need not sit in memory to
+    /// plan ten users).
+    All { users: Vec<RemoteUser>, total: u64 },
     /// The users found by looking up the declared ones; the rest of the pool is known only
     /// by its estimated size.
     Found(Vec<RemoteUser>),
 }
 
 impl ObservedUsers {
+    /// Every user of a walk, all kept.
+    pub fn all(users: Vec<RemoteUser>) -> Self {
+        ObservedUsers::All { total: users.len() as u64, users }
+    }
+
     pub fn users(&self) -> &[RemoteUser] {
         match self {
-            ObservedUsers::All(users) | ObservedUsers::Found(users) => users,
+            ObservedUsers::All { users, .. } | ObservedUsers::Found(users) => users,
         }
     }
 
     pub fn strategy(&self) -> ReadStrategy {
         match self {
-            ObservedUsers::All(_) => ReadStrategy::ListAll,
+            ObservedUsers::All { .. } => ReadStrategy::ListAll,
             ObservedUsers::Found(_) => ReadStrategy::LookUp,
         }
     }
@@ -108,6 +115,28 @@ impl ObservedPool {
     pub fn username_key(&self, username: &str) -> String {
         if self.case_sensitive { username.to_owned() } else { username.to_lowercase() }
     }
+
+    /// The keys under which a declared user is looked for: its username as the pool compares
+    /// it or, in a pool that signs in by email or phone, each of those values it has, in the
+    /// pool's order. `attributes` needs only the sign-in attributes.
+    pub fn declared_keys(&self, username: &str, attributes: &BTreeMap<String, String>) -> Vec<String> {
+        if self.username_attributes.is_empty() {
+            return vec![self.username_key(username)];
+        }
+        self.username_attributes
+            .iter()
+            .filter_map(|attribute| attributes.get(attribute).map(|value| attribute_key(attribute, value)))
+            .collect()
+    }
+
+    /// The keys under which a pool user can be found, comparable with [`Self::declared_keys`].
+    pub fn remote_keys(&self, user: &RemoteUser) -> Vec<String> {
+        self.declared_keys(&user.username, &user.attributes)
+    }
+}
+
+fn attribute_key(attribute: &str, value: &str) -> String {
+    format!("{attribute}\u{0}{}", sign_in_key(attribute, value))
 }
 
 /// What `plan` asks of a pool, in domain terms. The Cognito adapter implements it; tests
