@@ -435,3 +435,111 @@ fn a_walk_that_kept_only_matching_users_counts_the_rest() {
     let plan = diff(&m, &p).unwrap();
     assert_eq!(plan.unmanaged, Unmanaged { count: 99_999, exact: true });
 }
+
+#[test]
+fn json_rendering() {
+    let json = to_json(&report(&sample_plan(), false))
+        .replace(&format!("\"version\": \"{}\"", env!("CARGO_PKG_VERSION")), "\"version\": \"[version]\"");
+    insta::assert_snapshot!(json, @r#"
+    {
+      "schema_version": 1,
+      "command": "plan",
+      "tool": {
+        "name": "cognito-sync",
+        "version": "[version]"
+      },
+      "only_creates_users": true,
+      "statement": "cognito-sync only creates users: nothing in the pool is updated or deleted, whatever the drift",
+      "personal_data": "masked",
+      "manifest": {
+        "path": "users.yaml",
+        "digest": "0a4bedc69eea47b705bd9b6ee9d9ebf263f0f6c710606a4d31381224fe572e56"
+      },
+      "pool": {
+        "id": "eu-west-1_Test1",
+        "name": "test",
+        "region": "eu-west-1",
+        "endpoint": null,
+        "case_sensitive": true,
+        "username_attributes": [],
+        "auto_verified_attributes": [
+          "email"
+        ],
+        "mfa": "OFF",
+        "estimated_users": 2,
+        "read_strategy": "list_all"
+      },
+      "summary": {
+        "to_import": 2,
+        "in_sync": 0,
+        "drifted": 1,
+        "unmanaged": 1,
+        "unmanaged_exact": true
+      },
+      "to_import": [
+        {
+          "index": 1,
+          "username": "bob",
+          "attributes": {
+            "custom:department": "eng",
+            "email": "b***@example.com",
+            "email_verified": "true"
+          },
+          "mfa_enabled": false
+        },
+        {
+          "index": 2,
+          "username": "carol",
+          "attributes": {
+            "email": "c***@example.com",
+            "email_verified": "true",
+            "phone_number": "+1******0100"
+          },
+          "mfa_enabled": false
+        }
+      ],
+      "drifted": [
+        {
+          "index": 0,
+          "username": "alice",
+          "pool_username": "alice",
+          "changes": [
+            {
+              "attribute": "given_name",
+              "pool": "A***",
+              "manifest": "A***"
+            }
+          ]
+        }
+      ],
+      "in_sync": [],
+      "notes": [],
+      "csv_header": [
+        "name",
+        "given_name",
+        "family_name",
+        "middle_name",
+        "nickname",
+        "preferred_username",
+        "profile",
+        "picture",
+        "website",
+        "email",
+        "email_verified",
+        "gender",
+        "birthdate",
+        "zoneinfo",
+        "locale",
+        "phone_number",
+        "phone_number_verified",
+        "address",
+        "updated_at",
+        "custom:department",
+        "cognito:mfa_enabled",
+        "cognito:username"
+      ],
+      "rows": null,
+      "plan_digest": "52c4f672b4fd41fb298ad7ab2a569fec3990b0e5e7bed651c650722b9bc55ba5"
+    }
+    "#);
+}

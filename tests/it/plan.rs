@@ -222,6 +222,18 @@ fn throttling_is_retried_and_the_plan_stays_exact() {
     let counts = counts(&account);
     // ceil(130/60) = 3 pages, each retried until it succeeded.
     assert!(counts["ListUsers"] > 3, "{counts:?}");
+
+    // Look-ups run a few at a time; each throttled one is retried on its own.
+    emulator().set_faults(
+        &account,
+        json!({"throttle": {"count": 4, "rate": 0.3, "operations": ["AdminGetUser"]}, "seed": 5}),
+    );
+    emulator().reset_counts(&account);
+    let looked_up = plan_json(&account, &ws, &pool_id, &users, &["--read", "look-up"]);
+    emulator().set_faults(&account, json!({}));
+    assert_eq!(comparable(looked_up), comparable(calm));
+    let counts = crate::plan::counts(&account);
+    assert!(counts["AdminGetUser"] >= 5 + 4, "{counts:?}");
 }
 
 #[test]
