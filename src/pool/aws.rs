@@ -28,6 +28,9 @@ use crate::settings::AwsTarget;
 /// account and Region (UserList, not adjustable). \[QUOTAS\]
 pub const DEFAULT_MAX_RPS: u32 = 25;
 
+const CREDENTIALS_HELP: &str = "configure credentials the AWS CLI way: `AWS_PROFILE` or `--profile`, `aws sso login`, \
+`AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY`, or a web identity in CI";
+
 /// Look-ups in flight at once; the rate limiter still spaces their starts.
 const CONCURRENT_LOOK_UPS: usize = 8;
 
@@ -128,17 +131,17 @@ impl CognitoPool {
         let target = Target {
             pool_id: pool_id.to_owned(),
             region: config.region().map_or_else(|| region.to_owned(), |r| r.to_string()),
+            // For messages only: the SDK itself reads `AWS_ENDPOINT_URL` (and its per-service
+            // and profile forms); this names the common one when `--endpoint-url` is absent.
             endpoint: target.endpoint_url.clone().or_else(|| std::env::var("AWS_ENDPOINT_URL").ok()),
             profile: target.profile.clone(),
         };
-        let no_credentials = |source: Option<Box<dyn std::error::Error + Send + Sync>>| {
-            PoolError {
+        let no_credentials = |source: Option<Box<dyn std::error::Error + Send + Sync>>| PoolError {
             action: format!("read user pool `{pool_id}` in {}", target.describe()),
             reason: "no AWS credentials found".to_owned(),
             code: None,
-            help: "configure credentials the AWS CLI way: `AWS_PROFILE` or `--profile`, `aws sso login`, `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY`, or a web identity in CI".to_owned(),
+            help: CREDENTIALS_HELP.to_owned(),
             source,
-        }
         };
         match config.credentials_provider() {
             None => return Err(no_credentials(None)),
