@@ -99,7 +99,7 @@ async fn observe(
     let mut progress = Progress::new(settings, None, &format!("reading pool `{pool_id}`"));
     let reader = CognitoPool::connect(&settings.aws, pool_id, region, max_rps).await?.force_strategy(forced);
     let observed = reader
-        .snapshot(pool_id, wanted, &mut |step| {
+        .snapshot(wanted, &mut |step| {
             let what = match step.strategy {
                 ReadStrategy::ListAll => "listing users",
                 ReadStrategy::LookUp => "looking up declared users",

@@ -359,7 +359,6 @@ impl CognitoPool {
 impl PoolReader for CognitoPool {
     async fn snapshot(
         &self,
-        _pool_id: &str,
         wanted: &Wanted,
         progress: &mut dyn FnMut(ReadProgress),
     ) -> Result<ObservedPool, PoolError> {

@@ -143,11 +143,10 @@ fn attribute_key(attribute: &str, value: &str) -> String {
 /// build [`ObservedPool`] values instead.
 #[allow(async_fn_in_trait)]
 pub trait PoolReader {
-    /// Reads the pool's settings and those of its users that `wanted` needs, by the
-    /// cheaper of a full walk and per-user look-ups. `progress` hears of each request.
+    /// Reads the pool's settings (the reader is bound to one pool) and those of its users
+    /// that `wanted` needs, by the cheaper of a full walk and per-user look-ups. `progress` hears of each request.
     async fn snapshot(
         &self,
-        pool_id: &str,
         wanted: &Wanted,
         progress: &mut dyn FnMut(ReadProgress),
     ) -> Result<ObservedPool, PoolError>;
