@@ -74,8 +74,6 @@ pub(crate) async fn read_plan(
 
 /// The usernames (as declared) of the `wanted` users that exist in the pool, matched the
 /// way `plan` matches them; for `apply` to refuse a stale saved plan.
-// `apply` is its caller; until it lands, nothing else calls this.
-#[allow(dead_code)]
 pub(crate) async fn existing_users(
     pool_id: &str,
     region: &str,
