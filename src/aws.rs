@@ -9,11 +9,16 @@ use aws_config::{BehaviorVersion, Region, SdkConfig};
 use crate::settings::AwsTarget;
 
 /// Throttling (`TooManyRequestsException`) and transient errors (5xx, timeouts) are
-/// retried by the SDK with jittered exponential backoff. Adaptive mode also rate-limits
-/// the client itself after throttling, which keeps a long ListUsers walk under Cognito's
-/// quotas instead of hammering it.
+/// retried by the SDK with jittered exponential backoff: up to 8 attempts, waits from
+/// 200 ms doubling to at most 5 s. The SDK's adaptive mode is not used: its client-side
+/// limiter slows a whole run down to a crawl after a few throttles, and the one request
+/// rate that matters (the ListUsers walk, 30 RPS per account \[QUOTAS\]) has its own limiter
+/// in `pool::aws`.
 pub fn retry_config() -> RetryConfig {
-    RetryConfig::adaptive().with_max_attempts(8).with_initial_backoff(Duration::from_millis(200))
+    RetryConfig::standard()
+        .with_max_attempts(8)
+        .with_initial_backoff(Duration::from_millis(200))
+        .with_max_backoff(Duration::from_secs(5))
 }
 
 /// Builds the SDK configuration. `default_region` is the manifest's pool region, used

@@ -149,7 +149,7 @@ def _control(environ, start_response, body: bytes):
             if not isinstance(payload, dict):
                 return _json(start_response, 400, {"error": "body must be a JSON object"})
             known = {"throttle", "server_error", "fail_upload", "slow_start_seconds", "fail_job",
-                     "role_propagation_seconds", "seed"}
+                     "fail_rows", "role_propagation_seconds", "seed"}
             unknown = sorted(set(payload) - known)
             if unknown:
                 return _json(start_response, 400, {"error": f"unknown fault(s): {unknown}"})

@@ -112,6 +112,15 @@ def test_fail_job(aws):
     assert j["ImportedUsers"] == 0
 
 
+def test_fail_rows(aws):
+    pool = aws.pool()
+    aws.faults({"fail_rows": ["b"]})
+    j = aws.run(pool, [user("a"), user("b"), user("c")])
+    assert (j["ImportedUsers"], j["FailedUsers"]) == (2, 1)
+    lines = aws.log_lines(pool, j)
+    assert any(line.startswith("[FAILED] Line Number 2 - An internal error") for line in lines), lines
+
+
 def test_role_propagation(aws):
     pool = aws.pool()
     aws.faults({"role_propagation_seconds": 1.5})

@@ -1,6 +1,7 @@
 //! The one integration-test binary: the CLI surface, and end-to-end runs against the
 //! local emulator (started once per run by `common::emulator`).
 
+mod apply;
 mod common;
 mod emulator_smoke;
 mod plan;

@@ -142,16 +142,49 @@ impl Emulator {
 }
 
 impl TestAccount {
+    /// The environment that points the binary at the emulator with this account.
+    pub fn env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("AWS_ENDPOINT_URL", emulator().endpoint.clone()),
+            ("AWS_ACCESS_KEY_ID", self.access_key.clone()),
+            ("AWS_SECRET_ACCESS_KEY", "emulator-secret".to_owned()),
+            ("AWS_REGION", self.region.to_owned()),
+            ("AWS_CONFIG_FILE", "/dev/null".to_owned()),
+            ("AWS_SHARED_CREDENTIALS_FILE", "/dev/null".to_owned()),
+            ("AWS_EC2_METADATA_DISABLED", "true".to_owned()),
+        ]
+    }
+
     /// The binary, pointed at the emulator with this account's credentials and region.
     pub fn cognito_sync(&self) -> assert_cmd::Command {
         let mut cmd = super::cognito_sync();
-        cmd.env("AWS_ENDPOINT_URL", &emulator().endpoint)
-            .env("AWS_ACCESS_KEY_ID", &self.access_key)
-            .env("AWS_SECRET_ACCESS_KEY", "emulator-secret")
-            .env("AWS_REGION", self.region)
-            .env("AWS_CONFIG_FILE", "/dev/null")
-            .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-            .env("AWS_EC2_METADATA_DISABLED", "true");
+        cmd.envs(self.env());
         cmd
+    }
+
+    /// The same, as a plain process to spawn and watch while it runs.
+    pub fn spawn(&self, dir: &Path, args: &[&str]) -> Child {
+        Command::new(env!("CARGO_BIN_EXE_cognito-sync"))
+            .current_dir(dir)
+            .args(args)
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("NO_COLOR", "1")
+            .envs(self.env())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn cognito-sync")
+    }
+
+    /// Creates users `PREFIX000000`... directly in the pool, as another admin would.
+    pub fn create_users(&self, pool_id: &str, prefix: &str, count: usize) {
+        let body = serde_json::json!({"pool_id": pool_id, "region": self.region, "count": count, "prefix": prefix});
+        emulator().http("POST", "/_emulator/seed-users", &body.to_string());
+    }
+
+    pub fn count(&self, operation: &str) -> u64 {
+        emulator().counts(self).get(operation).copied().unwrap_or(0)
     }
 }
