@@ -34,12 +34,6 @@ const CREDENTIALS_HELP: &str = "configure credentials the AWS CLI way: `AWS_PROF
 /// Look-ups in flight at once; the rate limiter still spaces their starts.
 const CONCURRENT_LOOK_UPS: usize = 8;
 
-/// The attributes `ListUsers` can return through `AttributesToGet` even for users that lack
-/// them; asking for any other makes Cognito fail the page unless every user has it.
-/// \[LISTUSERS-GUIDE\]
-const SAFE_TO_REQUEST: &[&str] =
-    &["username", "email", "phone_number", "name", "given_name", "family_name", "preferred_username", "sub"];
-
 /// Why a pool could not be read: the operation, the target and a next step.
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
 #[error("failed to {action}: {reason}")]
@@ -248,18 +242,15 @@ impl CognitoPool {
     /// Every user, a page of 60 at a time until Cognito sends no token.
     async fn walk(
         &self,
-        estimated: u64,
+        pool: &ObservedPool,
         wanted: &Wanted,
+        needed: &BTreeSet<String>,
         keep: &dyn Fn(&RemoteUser) -> bool,
         progress: &mut dyn FnMut(ReadProgress),
     ) -> Result<(Vec<RemoteUser>, u64), PoolError> {
         let id = &self.target.pool_id;
-        // Only the attributes the plan compares, when asking for them is safe.
-        let attributes: Option<Vec<String>> = wanted
-            .attributes
-            .iter()
-            .all(|a| SAFE_TO_REQUEST.contains(&a.as_str()))
-            .then(|| wanted.attributes.iter().cloned().collect());
+        let estimated = pool.estimated_users;
+        let attributes = attributes_to_get(pool, needed);
         let total = walk_cost(estimated);
         let mut users = Vec::with_capacity(wanted.users.len().min(usize::try_from(estimated).unwrap_or(0)));
         let mut seen = 0;
@@ -284,7 +275,7 @@ impl CognitoPool {
                     user.username().unwrap_or_default(),
                     user.attributes(),
                     user.user_status().map(|s| s.as_str()),
-                    &wanted.attributes,
+                    needed,
                 );
                 if keep(&user) {
                     users.push(user);
@@ -305,10 +296,11 @@ impl CognitoPool {
         &self,
         pool: &ObservedPool,
         wanted: &Wanted,
+        needed: &BTreeSet<String>,
         total: u64,
         progress: &mut dyn FnMut(ReadProgress),
     ) -> Result<Vec<RemoteUser>, PoolError> {
-        let keep = Arc::new(wanted.attributes.clone());
+        let keep = Arc::new(needed.clone());
         let mut tasks = JoinSet::new();
         let mut pending = wanted.users.iter();
         let mut found = Vec::new();
@@ -370,18 +362,21 @@ impl PoolReader for CognitoPool {
             (Some(ReadStrategy::ListAll), _) => ReadStrategy::ListAll,
             _ => choose_strategy(pool.estimated_users, cost),
         };
+        // The declared attributes, and the sign-in ones that matching needs.
+        let mut needed = wanted.attributes.clone();
+        needed.extend(pool.username_attributes.iter().cloned());
         pool.users = match strategy {
             ReadStrategy::ListAll => {
                 // Keep only the pool users a declared user can match; count the others.
                 let keys: HashSet<String> =
                     wanted.users.iter().flat_map(|u| pool.declared_keys(&u.username, &u.sign_in)).collect();
                 let keep = |user: &RemoteUser| pool.remote_keys(user).iter().any(|k| keys.contains(k));
-                let (users, total) = self.walk(pool.estimated_users, wanted, &keep, progress).await?;
+                let (users, total) = self.walk(&pool, wanted, &needed, &keep, progress).await?;
                 ObservedUsers::All { users, total }
             }
             ReadStrategy::LookUp => {
                 let total = cost.unwrap_or_default();
-                ObservedUsers::Found(self.look_up(&pool, wanted, total, progress).await?)
+                ObservedUsers::Found(self.look_up(&pool, wanted, &needed, total, progress).await?)
             }
         };
         Ok(pool)
@@ -467,6 +462,16 @@ impl LookUp {
         }
         Ok((vec![("ListUsers", requests)], None))
     }
+}
+
+/// `AttributesToGet` for a walk: only the attributes the plan compares, when asking for
+/// them is safe. Cognito fails a page with `AttributesToGet` unless every user in it has
+/// every attribute asked for, which only the pool's required attributes (and `sub`)
+/// guarantee. \[MODEL: ListUsers\] Otherwise every attribute comes back and the unneeded
+/// ones are dropped on arrival.
+fn attributes_to_get(pool: &ObservedPool, needed: &BTreeSet<String>) -> Option<Vec<String>> {
+    let always_set = |name: &String| name == "sub" || pool.schema.get(name).is_some_and(|a| a.required);
+    (!needed.is_empty() && needed.iter().all(always_set)).then(|| needed.iter().cloned().collect())
 }
 
 /// Converts a user, keeping only the attributes the plan compares (`keep`): a 100k-user walk
@@ -576,6 +581,32 @@ mod tests {
     fn mapped(target: &Target, error: SdkError<DescribeUserPoolError, ()>) -> (String, String) {
         let error = map_error(target, "describe user pool `eu-west-1_Abc123`", "DescribeUserPool", error);
         (error.to_string(), error.help)
+    }
+
+    #[test]
+    fn attributes_are_asked_for_only_when_every_user_has_them() {
+        let mut pool = ObservedPool {
+            id: "eu-west-1_Abc123".into(),
+            name: "p".into(),
+            region: "eu-west-1".into(),
+            endpoint: None,
+            csv_header: vec![],
+            schema: BTreeMap::new(),
+            auto_verified: vec![],
+            mfa: PoolMfa::Off,
+            username_attributes: vec![],
+            alias_attributes: vec![],
+            case_sensitive: true,
+            estimated_users: 0,
+            users: ObservedUsers::all(vec![]),
+        };
+        let needed: BTreeSet<String> = ["email".to_owned(), "given_name".to_owned()].into();
+        assert_eq!(attributes_to_get(&pool, &needed), None);
+        pool.schema.insert("email".into(), SchemaAttribute { required: true, mutable: true, custom: false });
+        assert_eq!(attributes_to_get(&pool, &needed), None);
+        pool.schema.insert("given_name".into(), SchemaAttribute { required: true, mutable: true, custom: false });
+        assert_eq!(attributes_to_get(&pool, &needed), Some(vec!["email".to_owned(), "given_name".to_owned()]));
+        assert_eq!(attributes_to_get(&pool, &BTreeSet::new()), None);
     }
 
     #[test]

@@ -164,8 +164,8 @@ pub struct ReadProgress {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Wanted {
     pub users: Vec<WantedUser>,
-    /// Every attribute name the manifest declares, plus the sign-in attributes: a walk
-    /// needs no others.
+    /// Every attribute name the manifest declares. The reader adds the pool's sign-in
+    /// attributes, and keeps no others.
     pub attributes: BTreeSet<String>,
 }
 
@@ -179,7 +179,7 @@ pub struct WantedUser {
 
 impl Wanted {
     pub fn from_manifest(manifest: &crate::manifest::ValidManifest) -> Self {
-        let mut attributes: BTreeSet<String> = SIGN_IN_ATTRIBUTES.iter().map(|a| (*a).to_owned()).collect();
+        let mut attributes = BTreeSet::new();
         let users = manifest
             .users
             .iter()
