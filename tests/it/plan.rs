@@ -373,3 +373,27 @@ fn errors_name_the_target_and_a_next_step() {
     assert!(run.stderr.contains("the endpoint could not be reached"), "{}", run.stderr);
     assert!(run.stderr.contains(&format!("check that `{endpoint}`")), "{}", run.stderr);
 }
+
+#[test]
+fn pool_id_overrides_the_manifest() {
+    let account = emulator().account("plan-override");
+    let pool_id = emulator().seed_pool(&account, "plan-override", 2, &[]);
+    let ws = Workspace::new();
+    let users = "  - username: user000000\n    email: user000000@example.com\n";
+    let other = format!("{}_Elsewhere1", account.region);
+    let plan = plan_json(&account, &ws, &other, users, &["--pool-id", &pool_id]);
+    assert_eq!(plan["pool"]["id"], pool_id.as_str());
+    assert_eq!(names(&plan, "in_sync"), ["user000000"]);
+
+    let path = ws.write("users.yaml", &manifest(&other, users));
+    let run: Run = account
+        .cognito_sync()
+        .env("COGNITO_SYNC_POOL_ID", &pool_id)
+        .args(["plan", "--format", "json"])
+        .arg(&path)
+        .output()
+        .unwrap()
+        .into();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains(&format!("\"id\": \"{pool_id}\"")), "{}", run.stdout);
+}
