@@ -255,6 +255,7 @@ impl CognitoPool {
         let mut users = Vec::with_capacity(wanted.users.len().min(usize::try_from(estimated).unwrap_or(0)));
         let mut seen = 0;
         let mut token: Option<String> = None;
+        let mut previous: Option<String> = None;
         let mut pages = 0;
         loop {
             self.limiter.wait().await;
@@ -284,7 +285,20 @@ impl CognitoPool {
             pages += 1;
             progress(ReadProgress { strategy: ReadStrategy::ListAll, done: pages, total: total.max(pages) });
             match output.pagination_token() {
-                Some(next) if !next.is_empty() => token = Some(next.to_owned()),
+                // The same token twice would page forever.
+                Some(next) if Some(next) == previous.as_deref() => {
+                    return Err(PoolError {
+                        action: format!("list users in pool `{id}` in {}", self.target.describe()),
+                        reason: format!("the endpoint returned the same pagination token twice, after {pages} pages"),
+                        code: None,
+                        help: "check the endpoint: Cognito never repeats a token".to_owned(),
+                        source: None,
+                    });
+                }
+                Some(next) if !next.is_empty() => {
+                    token = Some(next.to_owned());
+                    previous = token.clone();
+                }
                 _ => break,
             }
         }
