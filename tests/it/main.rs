@@ -5,5 +5,6 @@ mod apply;
 mod common;
 mod emulator_smoke;
 mod plan;
+mod policies;
 mod role;
 mod validate;
