@@ -132,7 +132,7 @@ impl CognitoPool {
         };
         let no_credentials = |source: Option<Box<dyn std::error::Error + Send + Sync>>| PoolError {
             action: format!("read user pool `{pool_id}` in {}", target.describe()),
-            reason: "no AWS credentials found".to_owned(),
+            reason: "no usable AWS credentials were found".to_owned(),
             code: None,
             help: CREDENTIALS_HELP.to_owned(),
             source,
@@ -359,6 +359,84 @@ impl CognitoPool {
         found.sort_by(|a, b| a.username.cmp(&b.username));
         found.dedup_by(|a, b| a.username == b.username);
         Ok(found)
+    }
+}
+
+/// Reading a whole pool for `export`: its settings, then every user with every attribute,
+/// one page at a time, so that the caller writes a page out before the next one is read.
+impl CognitoPool {
+    /// The pool's settings (DescribeUserPool and GetCSVHeader), without its users.
+    pub async fn describe_pool(&self) -> Result<ObservedPool, PoolError> {
+        self.describe().await
+    }
+
+    /// A cursor over every user of the pool, `ListUsers` pages of 60 with every attribute.
+    pub fn user_pages(&self) -> UserPages<'_> {
+        UserPages { pool: self, token: None, previous: None, done: false, pages: 0 }
+    }
+}
+
+/// Every user of a pool, a `ListUsers` page at a time (see [`CognitoPool::user_pages`]).
+pub struct UserPages<'a> {
+    pool: &'a CognitoPool,
+    token: Option<String>,
+    previous: Option<String>,
+    done: bool,
+    /// Pages read so far.
+    pub pages: u64,
+}
+
+impl UserPages<'_> {
+    /// The next page's users, each with all its attributes; `None` after the last page.
+    pub async fn next_page(&mut self) -> Result<Option<Vec<RemoteUser>>, PoolError> {
+        if self.done {
+            return Ok(None);
+        }
+        let pool = self.pool;
+        let id = &pool.target.pool_id;
+        pool.limiter.wait().await;
+        pool.count("ListUsers", 1);
+        let output = pool
+            .client
+            .list_users()
+            .user_pool_id(id)
+            .limit(super::PAGE_SIZE as i32)
+            .set_pagination_token(self.token.take())
+            .send()
+            .await
+            .map_err(|e| map_error(&pool.target, &format!("list users in pool `{id}`"), "ListUsers", e))?;
+        self.pages += 1;
+        let users = output
+            .users()
+            .iter()
+            .map(|user| RemoteUser {
+                username: user.username().unwrap_or_default().to_owned(),
+                attributes: user
+                    .attributes()
+                    .iter()
+                    .filter_map(|a| a.value().map(|v| (a.name().to_owned(), v.to_owned())))
+                    .collect(),
+                status: user.user_status().map(|s| s.as_str()).unwrap_or_default().to_owned(),
+            })
+            .collect();
+        match output.pagination_token() {
+            // The same token twice would page forever.
+            Some(next) if Some(next) == self.previous.as_deref() => {
+                return Err(PoolError {
+                    action: format!("list users in pool `{id}` in {}", pool.target.describe()),
+                    reason: format!("the endpoint returned the same pagination token twice, after {} pages", self.pages),
+                    code: None,
+                    help: "check the endpoint: Cognito never repeats a token".to_owned(),
+                    source: None,
+                });
+            }
+            Some(next) if !next.is_empty() => {
+                self.token = Some(next.to_owned());
+                self.previous = self.token.clone();
+            }
+            _ => self.done = true,
+        }
+        Ok(Some(users))
     }
 }
 

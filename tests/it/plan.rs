@@ -361,7 +361,7 @@ fn errors_name_the_target_and_a_next_step() {
         .unwrap()
         .into();
     assert_eq!(run.code, 1);
-    assert!(run.stderr.contains("no AWS credentials found"), "{}", run.stderr);
+    assert!(run.stderr.contains("no usable AWS credentials were found"), "{}", run.stderr);
     assert!(run.stderr.contains("AWS_PROFILE"), "{}", run.stderr);
 
     // A closed port: connection refused, retried, then reported with the endpoint.
