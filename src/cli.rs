@@ -22,6 +22,7 @@ pub struct Cli {
 
 /// Flags that every command takes, named as in the AWS CLI.
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// AWS profile to use (default: the standard chain, e.g. `AWS_PROFILE`)
     #[arg(long, global = true, value_name = "NAME")]
