@@ -108,6 +108,12 @@ async fn apply(args: &ApplyArgs, source: Source, settings: &Settings, printer: &
     let users: usize = work.files.iter().map(|f| f.usernames.len()).sum();
     if users == 0 {
         printer.status("nothing to import: every declared user is in the pool");
+        if args.format == ReportFormat::Json {
+            let report = ApplyReport { schema_version: 1, command: "apply", pool_id: &work.pool_id, jobs: &[] };
+            printer
+                .data(&format!("{}\n", serde_json::to_string_pretty(&report).into_diagnostic()?))
+                .into_diagnostic()?;
+        }
         return Ok(ExitStatus::Success);
     }
     if let Some(max) = args.max_new

@@ -136,6 +136,7 @@ impl CognitoImports {
         role_is_new: bool,
         mut on_retry: impl FnMut(&str, Duration),
     ) -> Result<Job, ImportError> {
+        let started = tokio::time::Instant::now();
         let mut attempt = 0;
         loop {
             let result = self
@@ -162,6 +163,16 @@ impl CognitoImports {
                         on_retry("the new role is not visible to Cognito yet (IAM propagation)", delay);
                         tokio::time::sleep(delay).await;
                         attempt += 1;
+                        continue;
+                    }
+                    // SPEC §6: at create, this means another job holds the account's one slot.
+                    if e.code() == Some("LimitExceededException") && started.elapsed() < SLOT_WAIT {
+                        let delay = Duration::from_secs(10);
+                        on_retry(
+                            "another import job is active in this account and region; Cognito runs one at a time",
+                            delay,
+                        );
+                        tokio::time::sleep(delay).await;
                         continue;
                     }
                     let (reason, code, mut help) = explain(&e, "cognito-idp:CreateUserImportJob");

@@ -110,10 +110,12 @@ fn plan_apply_plan_leaves_nothing_and_one_role_serves_every_job() {
     assert_eq!(setup.count("CreateRole"), 1, "one shared role, never one per job");
     assert_eq!(setup.count("CreateUserImportJob"), 2);
 
-    // Nothing left: no job at all.
-    let apply = setup.run(&["apply", "--yes"]);
+    // Nothing left: no job at all, and the JSON report says so.
+    let apply = setup.run(&["apply", "--yes", "--format", "json"]);
     assert_eq!(apply.code, 0);
     assert!(apply.stderr.contains("nothing to import"), "{}", apply.stderr);
+    let report: serde_json::Value = serde_json::from_str(&apply.stdout).unwrap();
+    assert_eq!(report["jobs"], json!([]));
     assert_eq!(setup.count("CreateUserImportJob"), 2);
 }
 
