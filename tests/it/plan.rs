@@ -285,6 +285,13 @@ fn detailed_exit_codes_and_private_files() {
 
     let out = ws.path().join("plan.json");
     let csv = ws.path().join("import.csv");
+    // A world-readable file already there is narrowed, not reused as it is.
+    std::fs::write(&out, "old").unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&out, std::fs::Permissions::from_mode(0o644)).unwrap();
+    }
     let missing =
         format!("{present}  - username: newbie\n    email: newbie@example.com\n    given_name: 'Smith, Jr'\n");
     let run = plan(
