@@ -424,7 +424,10 @@ impl UserPages<'_> {
             Some(next) if Some(next) == self.previous.as_deref() => {
                 return Err(PoolError {
                     action: format!("list users in pool `{id}` in {}", pool.target.describe()),
-                    reason: format!("the endpoint returned the same pagination token twice, after {} pages", self.pages),
+                    reason: format!(
+                        "the endpoint returned the same pagination token twice, after {} pages",
+                        self.pages
+                    ),
                     code: None,
                     help: "check the endpoint: Cognito never repeats a token".to_owned(),
                     source: None,
