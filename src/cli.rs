@@ -82,6 +82,76 @@ pub enum Command {
     /// skipped or failed is reported with Cognito's reason. Re-running an interrupted apply
     /// resumes its job instead of importing twice. Exits 1 if any user failed.
     Apply(ApplyArgs),
+    /// Write a manifest from an existing pool, to adopt it: every user, sorted by username
+    ///
+    /// The pool is `--pool-id` (or `COGNITO_SYNC_POOL_ID`); without it, the `pool.id` of the
+    /// manifest `--manifest` (default `users.yaml`), e.g. to refresh it with `-o users.yaml
+    /// --force`. Each user gets its importable standard attributes (not `sub`) and custom
+    /// attributes; a value a manifest cannot hold (a line break, an invalid email...) is left
+    /// out with a warning, and a user the manifest cannot declare (no email and no phone) is
+    /// skipped with a warning, so that the file always passes `validate` and `plan` on it
+    /// shows nothing to import. `import`, `rules` and `defaults` are not written: add them by
+    /// hand. Users are streamed page by page through a private temporary file, with
+    /// progress on stderr.
+    Export(ExportArgs),
+    /// List the pool's recent import jobs, or show one job and its failed and skipped rows
+    ///
+    /// The pool is `--pool-id` or the manifest's `pool.id`. Without `JOB_ID`: the newest
+    /// jobs first, with status, counts and creation time (UTC); `*` marks the jobs
+    /// cognito-sync made (named `cognito-sync-...`). With `JOB_ID`: the job's details,
+    /// Cognito's completion message, its CloudWatch log group, stream and console link,
+    /// and every failed or skipped row from the log. The log numbers the rows of the
+    /// uploaded CSV only; `apply`'s own report names the users.
+    Jobs(JobsArgs),
+    /// Print a shell completion script for bash, zsh or fish (also elvish, powershell)
+    ///
+    /// For example: `cognito-sync completions bash > ~/.local/share/bash-completion/completions/cognito-sync`,
+    /// `cognito-sync completions zsh > ~/.zfunc/_cognito-sync`, or
+    /// `cognito-sync completions fish > ~/.config/fish/completions/cognito-sync.fish`.
+    Completions(CompletionsArgs),
+    /// Print the man page (roff) on stdout, e.g. `cognito-sync man | man -l -`
+    Man,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Write the manifest to FILE (mode 0600: it holds personal data) instead of stdout
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Replace FILE if it exists
+    #[arg(long)]
+    pub force: bool,
+    /// The manifest whose `pool.id` names the pool when `--pool-id` is not given
+    #[arg(long, value_name = "MANIFEST", default_value = crate::manifest::DEFAULT_MANIFEST)]
+    pub manifest: PathBuf,
+    /// Send at most this many requests per second to Cognito (ListUsers allows 30 per
+    /// account and region); throttling is also retried with backoff
+    #[arg(long, value_name = "N", default_value_t = crate::pool::aws::DEFAULT_MAX_RPS,
+          value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub max_rps: u32,
+}
+
+#[derive(Debug, Args)]
+pub struct JobsArgs {
+    /// An import job id (`import-...`): show that job and its failed and skipped rows
+    #[arg(value_name = "JOB_ID")]
+    pub job_id: Option<String>,
+    /// How to print on stdout
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text, value_name = "FORMAT")]
+    pub format: ReportFormat,
+    /// Show at most N jobs, newest first (0: all)
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    pub limit: usize,
+    /// The manifest whose `pool.id` names the pool when `--pool-id` is not given
+    #[arg(long, value_name = "MANIFEST", default_value = crate::manifest::DEFAULT_MANIFEST)]
+    pub manifest: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell
+    #[arg(value_enum, value_name = "SHELL")]
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Debug, Args)]

@@ -1,6 +1,9 @@
 //! One module per subcommand; each returns the exit status or an error to report.
 
 mod apply;
+mod completions;
+mod export;
+mod jobs;
 mod plan;
 mod role;
 mod schema;
@@ -18,6 +21,10 @@ pub fn run(command: Command, settings: &Settings, printer: &Printer) -> miette::
         Command::Plan(args) => plan::run(&args, settings, printer),
         Command::Apply(args) => apply::run(&args, settings, printer),
         Command::Role(args) => role::run(&args, settings, printer),
+        Command::Export(args) => export::run(&args, settings, printer),
+        Command::Jobs(args) => jobs::run(&args, settings, printer),
+        Command::Completions(args) => completions::completions(&args, printer),
+        Command::Man => completions::man(printer),
     }
 }
 
@@ -42,6 +49,38 @@ pub(crate) fn pool_target(manifest: &crate::manifest::ValidManifest, settings: &
         (None, None) => manifest.region.clone(),
     };
     (pool_id, region)
+}
+
+/// The pool and region of a command that needs only a pool, not a manifest's users
+/// (`export`, `jobs`): `--pool-id`, else the `pool.id` of `manifest` (only its top level is
+/// read, so a manifest with a bad user still names its pool). The region is `--region`,
+/// else the manifest's `pool.region` for the manifest's own pool, else the pool id's prefix.
+pub(crate) fn pool_only_target(manifest: &std::path::Path, settings: &Settings) -> miette::Result<(String, String)> {
+    let (pool_id, manifest_region) = match &settings.aws.pool_id {
+        Some(id) => (id.clone(), None),
+        None if !manifest.exists() => miette::bail!(
+            help = "pass `--pool-id us-east-1_AbCdEf123` (or set `COGNITO_SYNC_POOL_ID`), or `--manifest PATH` of a manifest that names the pool",
+            "failed to pick the pool: no `--pool-id`, and no manifest `{}` to read `pool.id` from",
+            manifest.display()
+        ),
+        None => {
+            let (_, raw) = crate::manifest::load(manifest)?;
+            (raw.head.pool.id.trim().to_owned(), raw.head.pool.region)
+        }
+    };
+    let region = settings
+        .aws
+        .region
+        .clone()
+        .or(manifest_region)
+        .or_else(|| pool_id.split_once('_').map(|(region, _)| region.to_owned()))
+        .ok_or_else(|| {
+            miette::miette!(
+                help = "pass `--region`, or check the pool id (it starts with its region, e.g. `us-east-1_AbCdEf123`)",
+                "failed to pick the region of pool `{pool_id}`"
+            )
+        })?;
+    Ok((pool_id, region))
 }
 
 #[cfg(test)]

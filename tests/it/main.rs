@@ -3,7 +3,10 @@
 
 mod apply;
 mod common;
+mod completions;
 mod emulator_smoke;
+mod export;
+mod jobs;
 mod plan;
 mod policies;
 mod role;

@@ -1,0 +1,540 @@
+//! `export`: write a v1 manifest from an existing pool, so that a team can adopt a pool it
+//! did not create with cognito-sync.
+//!
+//! The users are read a `ListUsers` page at a time. Each page's users are converted, checked
+//! with the manifest validator itself (so the file always passes `validate`), and written
+//! as YAML fragments to a private temporary file; only the usernames and fragment offsets
+//! stay in memory. At the end the fragments are copied out in username order. The pool is
+//! only read: nothing is ever changed.
+
+use std::collections::{BTreeSet, HashMap};
+use std::fs::File;
+use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
+use std::path::Path;
+use std::sync::Arc;
+
+use miette::{Context, IntoDiagnostic};
+
+use crate::cli::ExportArgs;
+use crate::error::ExitStatus;
+use crate::manifest::{
+    CUSTOM_PREFIX, MANIFEST_VERSION, MFA_COLUMN, SourceText, USERNAME_COLUMN, UserSpec, standard_attribute,
+    standard_attribute_by_column,
+};
+use crate::output::Printer;
+use crate::output::progress::Progress;
+use crate::pool::RemoteUser;
+use crate::pool::aws::CognitoPool;
+use crate::settings::Settings;
+
+/// The first line of every exported manifest: editors that speak the YAML language server
+/// protocol validate and complete against the schema.
+pub const MODELINE: &str = "# yaml-language-server: $schema=./schemas/manifest.v1.json";
+
+/// At most this many warnings are printed one by one; the rest are counted.
+const MAX_WARNINGS: usize = 20;
+
+pub fn run(args: &ExportArgs, settings: &Settings, printer: &Printer) -> miette::Result<ExitStatus> {
+    let (pool_id, region) = super::pool_only_target(&args.manifest, settings)?;
+    // Refuse before any request: an existing file is somebody's work.
+    if let Some(path) = &args.output
+        && path.exists()
+        && !args.force
+    {
+        miette::bail!(
+            help = "pass `--force` to replace it, or `-o` another path (then compare the two, e.g. with `diff`)",
+            "failed to export pool `{pool_id}`: `{}` already exists",
+            path.display()
+        );
+    }
+    super::block_on(export(args, &pool_id, &region, settings, printer))
+}
+
+async fn export(
+    args: &ExportArgs,
+    pool_id: &str,
+    region: &str,
+    settings: &Settings,
+    printer: &Printer,
+) -> miette::Result<ExitStatus> {
+    let reader = CognitoPool::connect(&settings.aws, pool_id, region, args.max_rps).await?;
+    let pool = reader.describe_pool().await?;
+    let header = manifest_header(&pool.id);
+    // The head alone must be valid (e.g. the pool id), or no user check below can pass.
+    check_users(&header, &[]).map_err(|problems| {
+        miette::miette!(
+            help = "check `--pool-id`: a pool id is the region, `_`, then letters and digits",
+            "failed to export pool `{}`: {}",
+            pool.id,
+            problems.first().map_or_else(String::new, |p| p.message.clone())
+        )
+    })?;
+    let importable: BTreeSet<String> =
+        pool.csv_header.iter().filter(|c| *c != USERNAME_COLUMN && *c != MFA_COLUMN).cloned().collect();
+
+    let total_pages = crate::pool::walk_cost(pool.estimated_users);
+    let mut progress = Progress::new(settings, Some(total_pages), &format!("exporting pool `{}`", pool.id));
+    let mut spill = Spill::new().into_diagnostic().wrap_err("failed to create a private temporary file")?;
+    let mut warnings = Warnings::default();
+    let mut pages = reader.user_pages();
+    let mut read = 0u64;
+    while let Some(users) = pages.next_page().await? {
+        read += users.len() as u64;
+        let converted: Vec<(UserSpec, Vec<String>)> = users.iter().map(|u| to_spec(u, &importable)).collect();
+        for (username, fragment) in checked_fragments(&header, converted, &mut warnings) {
+            spill.push(username, &fragment).into_diagnostic().wrap_err("failed to write a private temporary file")?;
+        }
+        progress.update(
+            pages.pages,
+            &format!(
+                "exporting pool `{}`: {read} users read, page {}/{}",
+                pool.id,
+                pages.pages,
+                total_pages.max(pages.pages)
+            ),
+        );
+    }
+    progress.finish();
+
+    let skipped_case = spill.sort_and_dedup(&mut warnings);
+    let exported = spill.len();
+    let summary = format!("{exported} of {read} users of pool `{}`", pool.id);
+    match &args.output {
+        Some(path) => {
+            write_file(path, args.force, &header, &mut spill)?;
+            printer.status(format!("exported {summary} to `{}` (mode 0600: it holds personal data)", path.display()));
+        }
+        None => {
+            let stdout = std::io::stdout();
+            let mut out = BufWriter::new(stdout.lock());
+            spill.write_manifest(&header, &mut out).into_diagnostic()?;
+            out.flush().into_diagnostic()?;
+            printer.status(format!("exported {summary}"));
+        }
+    }
+    warnings.finish(printer);
+    if warnings.users_skipped + skipped_case > 0 {
+        printer.status(format!(
+            "{} users were left out (see the warnings); they stay in the pool, unmanaged",
+            warnings.users_skipped + skipped_case
+        ));
+    }
+    Ok(ExitStatus::Success)
+}
+
+/// `version`, the modeline and `pool`; `users:` follows.
+fn manifest_header(pool_id: &str) -> String {
+    let pool = serde_yaml::to_string(&serde_yaml::Value::String(pool_id.to_owned())).unwrap_or_default();
+    format!(
+        "{MODELINE}\n# Written by `cognito-sync export` from pool `{pool_id}`. `plan` on it shows nothing to import.\nversion: {MANIFEST_VERSION}\npool:\n  id: {}\n",
+        pool.trim_end()
+    )
+}
+
+/// A pool user as a manifest entry: the importable standard attributes (typed) and the
+/// custom ones. Returns notes for the values that cannot be carried.
+fn to_spec(user: &RemoteUser, importable: &BTreeSet<String>) -> (UserSpec, Vec<String>) {
+    let mut spec = UserSpec { username: user.username.clone(), ..UserSpec::default() };
+    let mut notes = Vec::new();
+    for (name, value) in &user.attributes {
+        if !importable.contains(name) {
+            continue; // `sub`, `identities`, `dev:custom:...`: not in the import CSV
+        }
+        if let Some(bare) = name.strip_prefix(CUSTOM_PREFIX) {
+            spec.custom.insert(bare.to_owned(), value.clone());
+            continue;
+        }
+        let Some(attribute) = standard_attribute_by_column(name) else { continue };
+        let value = if attribute.field == "birthdate" { iso_date(value) } else { value.clone() };
+        if !spec.set_from_cognito(attribute.field, &value) {
+            notes.push(format!(
+                "left out `{}`: Cognito's value is not a valid {}",
+                attribute.field,
+                kind_name(attribute.field)
+            ));
+        }
+    }
+    (spec, notes)
+}
+
+fn kind_name(field: &str) -> &'static str {
+    match field {
+        "updated_at" => "epoch time",
+        "email_verified" | "phone_number_verified" => "boolean",
+        _ => "value",
+    }
+}
+
+/// `02/01/1985` (how a CSV import stores it) → `1985-02-01`; anything else unchanged.
+fn iso_date(value: &str) -> String {
+    match value.split('/').collect::<Vec<_>>().as_slice() {
+        [m, d, y] if m.len() == 2 && d.len() == 2 && y.len() == 4 => format!("{y}-{m}-{d}"),
+        _ => value.to_owned(),
+    }
+}
+
+/// One user as a `users:` item: `  - username: ...` and its fields, indented.
+fn fragment(spec: &UserSpec) -> String {
+    let yaml = serde_yaml::to_string(spec).unwrap_or_default();
+    let mut out = String::with_capacity(yaml.len() + 64);
+    for (i, line) in yaml.lines().enumerate() {
+        out.push_str(if i == 0 { "  - " } else { "    " });
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
+}
+
+/// Validates `fragments` under `header` as the `validate` command would; the problems found.
+fn check_users(header: &str, fragments: &[String]) -> Result<(), Vec<crate::manifest::Problem>> {
+    let mut text = String::with_capacity(header.len() + fragments.iter().map(String::len).sum::<usize>() + 16);
+    text.push_str(header);
+    text.push_str(if fragments.is_empty() { "users: []\n" } else { "users:\n" });
+    for f in fragments {
+        text.push_str(f);
+    }
+    let source = SourceText { path: "export".into(), text: Arc::from(text) };
+    let raw = crate::manifest::parse(&source).map_err(|e| e.problems().cloned().collect::<Vec<_>>())?;
+    crate::manifest::validate(&source, raw).map(|_| ()).map_err(|e| e.problems().cloned().collect())
+}
+
+/// The page's users as fragments that pass validation: an attribute the validator rejects is
+/// left out, a user it rejects as a whole (no email and no phone, a bad username) is
+/// skipped; each with a warning.
+fn checked_fragments(
+    header: &str,
+    users: Vec<(UserSpec, Vec<String>)>,
+    warnings: &mut Warnings,
+) -> Vec<(String, String)> {
+    let mut users: Vec<Option<UserSpec>> = users
+        .into_iter()
+        .map(|(spec, notes)| {
+            for note in notes {
+                warnings.push(format!("user `{}`: {note}", spec.username));
+            }
+            Some(spec)
+        })
+        .collect();
+    // Each round removes at least one attribute or user per problem; three rounds cover an
+    // attribute that hides a rule across fields (e.g. a bad email, then "no email or phone").
+    for round in 0..4 {
+        let live: Vec<usize> = (0..users.len()).filter(|i| users[*i].is_some()).collect();
+        let fragments: Vec<String> = live.iter().filter_map(|i| users[*i].as_ref().map(fragment)).collect();
+        let problems = match check_users(header, &fragments) {
+            Ok(()) => {
+                return live
+                    .iter()
+                    .filter_map(|i| users[*i].take())
+                    .map(|s| (s.username.clone(), fragment(&s)))
+                    .collect();
+            }
+            Err(problems) => problems,
+        };
+        let mut by_user: HashMap<usize, Vec<crate::manifest::Problem>> = HashMap::new();
+        for problem in problems {
+            match problem.path.user.and_then(|i| live.get(i)) {
+                Some(&index) => by_user.entry(index).or_default().push(problem),
+                // A problem outside the users cannot come from a user: skip the page's users
+                // rather than write an invalid file.
+                None => {
+                    for slot in &mut users {
+                        if let Some(spec) = slot.take() {
+                            warnings.skip_user(&spec.username, &problem.message);
+                        }
+                    }
+                    return Vec::new();
+                }
+            }
+        }
+        for (index, problems) in by_user {
+            let Some(spec) = users[index].as_mut() else { continue };
+            for problem in problems {
+                let field = problem.path.field.as_str();
+                let removed = round < 3 && remove_field(spec, field);
+                if removed {
+                    warnings.push(format!("user `{}`: left out `{field}`: {}", spec.username, problem.message));
+                } else {
+                    let username = spec.username.clone();
+                    warnings.skip_user(&username, &problem.message);
+                    users[index] = None;
+                    break;
+                }
+            }
+        }
+    }
+    Vec::new()
+}
+
+/// Removes `field` (`email`, `custom.department`) from the user; false for the username
+/// or the user as a whole.
+fn remove_field(spec: &mut UserSpec, field: &str) -> bool {
+    if let Some(bare) = field.strip_prefix("custom.") {
+        return spec.custom.remove(bare).is_some();
+    }
+    if field.is_empty() || field == "username" || standard_attribute(field).is_none() {
+        return false;
+    }
+    // Rebuild without the field: `UserSpec` has no generic setter for "unset".
+    let mut value = match serde_yaml::to_value(&*spec) {
+        Ok(value) => value,
+        Err(_) => return false,
+    };
+    let removed = value.as_mapping_mut().and_then(|m| m.remove(field)).is_some();
+    match serde_yaml::from_value(value) {
+        Ok(rebuilt) if removed => {
+            *spec = rebuilt;
+            true
+        }
+        _ => false,
+    }
+}
+
+/// Warnings on stderr: the first few in full, then a count.
+#[derive(Default)]
+struct Warnings {
+    pending: Vec<String>,
+    total: usize,
+    users_skipped: usize,
+}
+
+impl Warnings {
+    fn push(&mut self, text: String) {
+        self.total += 1;
+        if self.pending.len() < MAX_WARNINGS {
+            self.pending.push(text);
+        }
+    }
+
+    fn skip_user(&mut self, username: &str, why: &str) {
+        self.users_skipped += 1;
+        self.push(format!("skipped user `{username}`: {why}"));
+    }
+
+    fn finish(&self, printer: &Printer) {
+        for warning in &self.pending {
+            printer.warn(warning);
+        }
+        if self.total > self.pending.len() {
+            printer.warn(format!("... and {} more warnings like these", self.total - self.pending.len()));
+        }
+    }
+}
+
+/// The users' fragments in a private temporary file, and where each one is.
+struct Spill {
+    file: BufWriter<File>,
+    offset: u64,
+    index: Vec<(String, u64, usize)>,
+}
+
+impl Spill {
+    fn new() -> std::io::Result<Self> {
+        // An unnamed file, mode 0600, gone when closed: it holds personal data.
+        Ok(Spill { file: BufWriter::new(tempfile::tempfile()?), offset: 0, index: Vec::new() })
+    }
+
+    fn push(&mut self, username: String, fragment: &str) -> std::io::Result<()> {
+        self.file.write_all(fragment.as_bytes())?;
+        self.index.push((username, self.offset, fragment.len()));
+        self.offset += fragment.len() as u64;
+        Ok(())
+    }
+
+    fn len(&self) -> usize {
+        self.index.len()
+    }
+
+    /// Sorts by username and drops users whose username differs from an earlier one only in
+    /// case (a case-sensitive pool can hold both; a manifest cannot). Returns how many.
+    fn sort_and_dedup(&mut self, warnings: &mut Warnings) -> usize {
+        self.index.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut seen: HashMap<String, String> = HashMap::with_capacity(self.index.len());
+        let mut skipped = 0;
+        self.index.retain(|(username, _, _)| match seen.get(&username.to_lowercase()) {
+            Some(first) => {
+                warnings.push(format!(
+                    "skipped user `{username}`: its username differs from `{first}` only in case, which a manifest cannot hold"
+                ));
+                skipped += 1;
+                false
+            }
+            None => {
+                seen.insert(username.to_lowercase(), username.clone());
+                true
+            }
+        });
+        skipped
+    }
+
+    /// Writes the header, then every fragment in order.
+    fn write_manifest(&mut self, header: &str, out: &mut dyn Write) -> std::io::Result<()> {
+        self.file.flush()?;
+        let file = self.file.get_mut();
+        out.write_all(header.as_bytes())?;
+        if self.index.is_empty() {
+            return out.write_all(b"users: []\n");
+        }
+        out.write_all(b"users:\n")?;
+        let mut buffer = Vec::new();
+        for (_, offset, len) in &self.index {
+            buffer.resize(*len, 0);
+            file.seek(SeekFrom::Start(*offset))?;
+            file.read_exact(&mut buffer)?;
+            out.write_all(&buffer)?;
+        }
+        Ok(())
+    }
+}
+
+/// Writes the manifest to a private temporary file next to `path`, then renames it into
+/// place: a reader never sees half a file, and an interrupted export leaves none.
+fn write_file(path: &Path, force: bool, header: &str, spill: &mut Spill) -> miette::Result<()> {
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    let failed = || format!("failed to write the manifest to `{}`", path.display());
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".cognito-sync-export-").suffix(".yaml");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o600));
+    }
+    let temp = builder.tempfile_in(dir).into_diagnostic().wrap_err_with(failed)?;
+    {
+        let mut out = BufWriter::new(temp.as_file());
+        spill.write_manifest(header, &mut out).into_diagnostic().wrap_err_with(failed)?;
+        out.flush().into_diagnostic().wrap_err_with(failed)?;
+    }
+    temp.as_file().sync_all().into_diagnostic().wrap_err_with(failed)?;
+    let persisted = if force { temp.persist(path) } else { temp.persist_noclobber(path) };
+    persisted.map_err(|e| e.error).into_diagnostic().wrap_err_with(failed).map_err(|e| {
+        if path.exists() && !force {
+            miette::miette!(help = "pass `--force` to replace it", "`{}` appeared while exporting", path.display())
+        } else {
+            e
+        }
+    })?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user(name: &str, attributes: &[(&str, &str)]) -> RemoteUser {
+        RemoteUser {
+            username: name.to_owned(),
+            attributes: attributes.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(),
+            status: "CONFIRMED".to_owned(),
+        }
+    }
+
+    fn importable() -> BTreeSet<String> {
+        ["email", "email_verified", "given_name", "birthdate", "updated_at", "phone_number", "custom:department"]
+            .map(String::from)
+            .into()
+    }
+
+    fn export(users: &[RemoteUser]) -> (String, Vec<String>) {
+        let header = manifest_header("eu-west-1_Abc");
+        let mut warnings = Warnings::default();
+        let converted = users.iter().map(|u| to_spec(u, &importable())).collect();
+        let fragments = checked_fragments(&header, converted, &mut warnings);
+        let mut spill = Spill::new().unwrap();
+        for (username, fragment) in fragments {
+            spill.push(username, &fragment).unwrap();
+        }
+        spill.sort_and_dedup(&mut warnings);
+        let mut out = Vec::new();
+        spill.write_manifest(&header, &mut out).unwrap();
+        (String::from_utf8(out).unwrap(), warnings.pending)
+    }
+
+    #[test]
+    fn users_are_typed_sorted_and_valid() {
+        let (text, warnings) = export(&[
+            user(
+                "zoë",
+                &[
+                    ("sub", "f00"),
+                    ("email", "zoe@example.com"),
+                    ("email_verified", "TRUE"),
+                    ("given_name", "Zoë"),
+                    ("birthdate", "02/01/1985"),
+                    ("updated_at", "1471453471"),
+                    ("custom:department", "eng"),
+                ],
+            ),
+            user("alice", &[("email", "alice@example.com"), ("phone_number", "+15555550100")]),
+        ]);
+        assert!(warnings.is_empty(), "{warnings:?}");
+        insta::assert_snapshot!(text, @r"
+        # yaml-language-server: $schema=./schemas/manifest.v1.json
+        # Written by `cognito-sync export` from pool `eu-west-1_Abc`. `plan` on it shows nothing to import.
+        version: 1
+        pool:
+          id: eu-west-1_Abc
+        users:
+          - username: alice
+            email: alice@example.com
+            phone_number: '+15555550100'
+          - username: zoë
+            given_name: Zoë
+            email: zoe@example.com
+            email_verified: true
+            birthdate: 1985-02-01
+            updated_at: 1471453471
+            custom:
+              department: eng
+        ");
+        let source = SourceText { path: "x".into(), text: Arc::from(text) };
+        crate::manifest::validate(&source, crate::manifest::parse(&source).unwrap()).unwrap();
+    }
+
+    #[test]
+    fn values_a_manifest_cannot_hold_are_left_out_with_a_warning() {
+        let (text, warnings) = export(&[
+            user("bob", &[("email", "bob@example.com"), ("given_name", "Bob\nSmith"), ("custom:department", " x")]),
+            user("nobody", &[("given_name", "No Contact")]),
+            user("carol", &[("email", "not an email"), ("phone_number", "+15555550101")]),
+            user("dave", &[("email", "dave@example.com"), ("updated_at", "yesterday")]),
+            user("Bob", &[("email", "bob2@example.com")]),
+        ]);
+        assert!(!text.contains("Bob\n") && !text.contains("No Contact") && !text.contains("not an email"), "{text}");
+        assert!(text.contains("- username: carol\n    phone_number: '+15555550101'\n"), "{text}");
+        let joined = warnings.join("\n");
+        assert!(joined.contains("user `bob`: left out `given_name`: `given_name` contains a line break"), "{joined}");
+        assert!(joined.contains("user `bob`: left out `custom.department`"), "{joined}");
+        assert!(joined.contains("skipped user `nobody`: the user has neither `email` nor `phone_number`"), "{joined}");
+        assert!(joined.contains("user `carol`: left out `email`"), "{joined}");
+        assert!(joined.contains("user `dave`: left out `updated_at`"), "{joined}");
+        // Within a page the validator's duplicate check catches it; across pages, the sort.
+        assert!(
+            joined.contains("skipped user `Bob`: username `Bob` differs from users[0] `bob` only in case"),
+            "{joined}"
+        );
+        let source = SourceText { path: "x".into(), text: Arc::from(text) };
+        crate::manifest::validate(&source, crate::manifest::parse(&source).unwrap()).unwrap();
+    }
+
+    #[test]
+    fn usernames_that_differ_only_in_case_across_pages_keep_the_first() {
+        let mut spill = Spill::new().unwrap();
+        spill.push("bob".into(), "  - username: bob\n").unwrap();
+        spill.push("Bob".into(), "  - username: Bob\n").unwrap();
+        let mut warnings = Warnings::default();
+        assert_eq!(spill.sort_and_dedup(&mut warnings), 1);
+        assert_eq!(
+            warnings.pending,
+            ["skipped user `bob`: its username differs from `Bob` only in case, which a manifest cannot hold"]
+        );
+    }
+
+    #[test]
+    fn an_empty_pool_is_an_empty_list() {
+        let (text, _) = export(&[]);
+        assert!(text.ends_with("users: []\n"), "{text}");
+    }
+}

@@ -1,0 +1,116 @@
+//! `export` end to end: a pool the project did not create, exported, validated and planned.
+
+use std::path::Path;
+
+use serde_json::json;
+
+use crate::common::Workspace;
+use crate::common::emulator::{TestAccount, emulator};
+
+fn seed(account: &TestAccount, pool: &str, prefix: &str, count: usize, attributes: serde_json::Value) {
+    let body =
+        json!({"pool_id": pool, "region": account.region, "count": count, "prefix": prefix, "attributes": attributes});
+    emulator().http("POST", "/_emulator/seed-users", &body.to_string());
+}
+
+fn run(account: &TestAccount, dir: &Path, args: &[&str]) -> crate::common::Run {
+    account.cognito_sync().current_dir(dir).args(args).output().unwrap().into()
+}
+
+#[test]
+fn export_then_validate_then_plan_shows_nothing_on_1000_users() {
+    let emulator = emulator();
+    let account = emulator.account("exportbig");
+    let pool = emulator.seed_pool(&account, "exportbig", 0, &["--custom-attr", "department"]);
+    seed(
+        &account,
+        &pool,
+        "zoe",
+        1000,
+        json!({"given_name": "Zoë {i}", "family_name": "Ångström-Łukasz", "custom:department": "dept{i}",
+               "email": "{u}@example.com", "email_verified": "true", "birthdate": "02/01/1985",
+               "updated_at": "1700000000"}),
+    );
+    // Values a manifest cannot hold: left out, or the user skipped, with a warning.
+    seed(&account, &pool, "odd", 1, json!({"email": "{u}@example.com", "given_name": "two\nlines"}));
+    seed(&account, &pool, "nocontact", 1, json!({"given_name": "Nobody"}));
+    let ws = Workspace::new();
+
+    let export = run(&account, ws.path(), &["export", "-o", "users.yaml", "--pool-id", &pool]);
+    assert_eq!(export.code, 0, "{}", export.stderr);
+    assert!(export.stdout.is_empty(), "data goes to the file: {}", export.stdout);
+    assert!(export.stderr.contains("exported 1001 of 1002 users"), "{}", export.stderr);
+    assert!(export.stderr.contains("user `odd000000`: left out `given_name`"), "{}", export.stderr);
+    assert!(export.stderr.contains("skipped user `nocontact000000`"), "{}", export.stderr);
+
+    let text = std::fs::read_to_string(ws.path().join("users.yaml")).unwrap();
+    assert!(text.starts_with("# yaml-language-server: $schema=./schemas/manifest.v1.json\n"), "{text}");
+    assert!(text.contains(&format!("version: 1\npool:\n  id: {pool}\nusers:\n")), "{}", &text[..300]);
+    assert!(
+        text.contains(
+            "  - username: zoe000007\n    given_name: Zoë 7\n    family_name: Ångström-Łukasz\n    email: zoe000007@example.com\n    email_verified: true\n    birthdate: 1985-02-01\n    updated_at: 1700000000\n    custom:\n      department: dept7\n"
+        ),
+        "{}",
+        &text[..1200]
+    );
+    assert!(!text.contains("sub:") && !text.contains("two"), "no sub, no line break");
+    let usernames: Vec<&str> = text.lines().filter_map(|l| l.strip_prefix("  - username: ")).collect();
+    assert_eq!(usernames.len(), 1001);
+    assert!(usernames.windows(2).all(|w| w[0] < w[1]), "sorted by username");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(ws.path().join("users.yaml")).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+
+    let validate = run(&account, ws.path(), &["validate"]);
+    assert_eq!(validate.code, 0, "{}{}", validate.stdout, validate.stderr);
+    assert!(validate.stdout.contains("1001 users"), "{}", validate.stdout);
+
+    let plan = run(&account, ws.path(), &["plan", "--detailed-exitcode", "--format", "json"]);
+    assert_eq!(plan.code, 0, "{}", plan.stderr);
+    let report: serde_json::Value = serde_json::from_str(&plan.stdout).unwrap();
+    assert_eq!(report["summary"]["to_import"], 0, "{report}");
+    assert_eq!(report["summary"]["in_sync"], 1001, "{}", report["summary"]);
+
+    // Without `--pool-id`, the pool comes from `users.yaml`; without `-o`, to stdout.
+    let again = run(&account, ws.path(), &["export", "-q"]);
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert_eq!(again.stdout, text, "the same manifest on stdout");
+}
+
+#[test]
+fn an_existing_file_is_kept_unless_force() {
+    let emulator = emulator();
+    let account = emulator.account("exportforce");
+    let pool = emulator.seed_pool(&account, "exportforce", 3, &[]);
+    let ws = Workspace::new();
+    ws.write("users.yaml", "# mine\n");
+
+    let refused = run(&account, ws.path(), &["export", "-o", "users.yaml", "--pool-id", &pool]);
+    assert_eq!(refused.code, 1);
+    assert!(refused.stderr.contains("`users.yaml` already exists"), "{}", refused.stderr);
+    assert!(refused.stderr.contains("--force"), "{}", refused.stderr);
+    assert_eq!(std::fs::read_to_string(ws.path().join("users.yaml")).unwrap(), "# mine\n");
+    assert_eq!(account.count("ListUsers"), 0, "refused before any request");
+
+    let forced = run(&account, ws.path(), &["export", "-o", "users.yaml", "--pool-id", &pool, "--force"]);
+    assert_eq!(forced.code, 0, "{}", forced.stderr);
+    let text = std::fs::read_to_string(ws.path().join("users.yaml")).unwrap();
+    assert!(
+        text.contains("- username: user000002\n    email: user000002@example.com\n    email_verified: true\n"),
+        "{text}"
+    );
+    assert_eq!(ws.files(), ["users.yaml"], "no temporary file left behind");
+}
+
+#[test]
+fn no_pool_id_and_no_manifest_is_a_clear_error() {
+    let account = emulator().account("exportnopool");
+    let ws = Workspace::new();
+    let run = run(&account, ws.path(), &["export"]);
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("no `--pool-id`, and no manifest `users.yaml`"), "{}", run.stderr);
+    assert!(run.stderr.contains("help:"), "{}", run.stderr);
+}
