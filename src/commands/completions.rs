@@ -49,16 +49,18 @@ fn man_page() -> std::io::Result<String> {
             }
         }
         for arg in sub.get_arguments().filter(|a| !a.is_hide_set() && !a.is_global_set()) {
+            let value = arg
+                .get_value_names()
+                .and_then(|n| n.first())
+                .map_or_else(|| arg.get_id().to_string().to_uppercase(), |n| n.to_string());
+            let takes_value = arg.get_action().takes_values();
             let name = match (arg.get_short(), arg.get_long()) {
+                (Some(short), Some(long)) if takes_value => format!("-{short}, --{long} <{value}>"),
+                (None, Some(long)) if takes_value => format!("--{long} <{value}>"),
                 (Some(short), Some(long)) => format!("-{short}, --{long}"),
                 (None, Some(long)) => format!("--{long}"),
                 (Some(short), None) => format!("-{short}"),
-                (None, None) => format!(
-                    "[{}]",
-                    arg.get_value_names()
-                        .and_then(|n| n.first())
-                        .map_or_else(|| arg.get_id().to_string(), |n| n.to_string())
-                ),
+                (None, None) => format!("[{value}]"),
             };
             let help = arg.get_long_help().or_else(|| arg.get_help()).map(|h| h.to_string()).unwrap_or_default();
             text.push_str(&format!(".TP\n\\fB{}\\fR\n{}\n", roff_escape(&name), roff_escape(&help.replace('\n', " "))));

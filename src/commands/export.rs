@@ -69,6 +69,14 @@ async fn export(
             problems.first().map_or_else(String::new, |p| p.message.clone())
         )
     })?;
+    if !pool.username_attributes.is_empty() {
+        printer.status(format!(
+            "note: pool `{}` signs in by {}: its usernames are UUIDs that Cognito generated, and `plan` matches users by {} instead",
+            pool.id,
+            pool.username_attributes.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(" or "),
+            pool.username_attributes.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(" or "),
+        ));
+    }
     let importable: BTreeSet<String> =
         pool.csv_header.iter().filter(|c| *c != USERNAME_COLUMN && *c != MFA_COLUMN).cloned().collect();
 

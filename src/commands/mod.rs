@@ -74,12 +74,13 @@ pub(crate) fn pool_only_target(manifest: &std::path::Path, settings: &Settings) 
         .clone()
         .or(manifest_region)
         .or_else(|| pool_id.split_once('_').map(|(region, _)| region.to_owned()))
-        .ok_or_else(|| {
-            miette::miette!(
-                help = "pass `--region`, or check the pool id (it starts with its region, e.g. `us-east-1_AbCdEf123`)",
-                "failed to pick the region of pool `{pool_id}`"
-            )
-        })?;
+        .unwrap_or_default();
+    if !pool_id.contains('_') {
+        miette::bail!(
+            help = "a pool id is the region, `_`, then letters and digits, e.g. `us-east-1_AbCdEf123` (see the pool's overview in the console)",
+            "failed to pick the pool: `{pool_id}` is not a user pool id"
+        );
+    }
     Ok((pool_id, region))
 }
 

@@ -113,4 +113,22 @@ fn no_pool_id_and_no_manifest_is_a_clear_error() {
     assert_eq!(run.code, 1);
     assert!(run.stderr.contains("no `--pool-id`, and no manifest `users.yaml`"), "{}", run.stderr);
     assert!(run.stderr.contains("help:"), "{}", run.stderr);
+    let bad = account.cognito_sync().current_dir(ws.path()).args(["export", "--pool-id", "nonsense"]).output().unwrap();
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("`nonsense` is not a user pool id"));
+}
+
+#[test]
+fn a_pool_that_signs_in_by_email_exports_its_uuid_usernames_and_plans_clean() {
+    let emulator = emulator();
+    let account = emulator.account("exportsignin");
+    let pool = emulator.seed_pool(&account, "exportsignin", 5, &["--username-attributes", "email"]);
+    let ws = Workspace::new();
+    let export = run(&account, ws.path(), &["export", "-o", "users.yaml", "--pool-id", &pool]);
+    assert_eq!(export.code, 0, "{}", export.stderr);
+    assert!(export.stderr.contains("signs in by `email`: its usernames are UUIDs"), "{}", export.stderr);
+    let plan = run(&account, ws.path(), &["plan", "--detailed-exitcode", "--format", "json"]);
+    assert_eq!(plan.code, 0, "{}", plan.stderr);
+    let report: serde_json::Value = serde_json::from_str(&plan.stdout).unwrap();
+    assert_eq!(report["summary"]["in_sync"], 5, "{}", report["summary"]);
 }
