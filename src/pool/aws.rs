@@ -248,59 +248,24 @@ impl CognitoPool {
         keep: &dyn Fn(&RemoteUser) -> bool,
         progress: &mut dyn FnMut(ReadProgress),
     ) -> Result<(Vec<RemoteUser>, u64), PoolError> {
-        let id = &self.target.pool_id;
         let estimated = pool.estimated_users;
-        let attributes = attributes_to_get(pool, needed);
         let total = walk_cost(estimated);
         let mut users = Vec::with_capacity(wanted.users.len().min(usize::try_from(estimated).unwrap_or(0)));
         let mut seen = 0;
-        let mut token: Option<String> = None;
-        let mut previous: Option<String> = None;
-        let mut pages = 0;
-        loop {
-            self.limiter.wait().await;
-            self.count("ListUsers", 1);
-            let output = self
-                .client
-                .list_users()
-                .user_pool_id(id)
-                .limit(super::PAGE_SIZE as i32)
-                .set_pagination_token(token.take())
-                .set_attributes_to_get(attributes.clone())
-                .send()
-                .await
-                .map_err(|e| map_error(&self.target, &format!("list users in pool `{id}`"), "ListUsers", e))?;
-            for user in output.users() {
+        let mut pages = self.user_pages_asking_for(attributes_to_get(pool, needed));
+        while let Some(page) = pages.next_page().await? {
+            for mut user in page {
                 seen += 1;
-                let user = remote_user(
-                    user.username().unwrap_or_default(),
-                    user.attributes(),
-                    user.user_status().map(|s| s.as_str()),
-                    needed,
-                );
+                user.attributes.retain(|name, _| needed.contains(name));
                 if keep(&user) {
                     users.push(user);
                 }
             }
-            pages += 1;
-            progress(ReadProgress { strategy: ReadStrategy::ListAll, done: pages, total: total.max(pages) });
-            match output.pagination_token() {
-                // The same token twice would page forever.
-                Some(next) if Some(next) == previous.as_deref() => {
-                    return Err(PoolError {
-                        action: format!("list users in pool `{id}` in {}", self.target.describe()),
-                        reason: format!("the endpoint returned the same pagination token twice, after {pages} pages"),
-                        code: None,
-                        help: "check the endpoint: Cognito never repeats a token".to_owned(),
-                        source: None,
-                    });
-                }
-                Some(next) if !next.is_empty() => {
-                    token = Some(next.to_owned());
-                    previous = token.clone();
-                }
-                _ => break,
-            }
+            progress(ReadProgress {
+                strategy: ReadStrategy::ListAll,
+                done: pages.pages,
+                total: total.max(pages.pages),
+            });
         }
         Ok((users, seen))
     }
@@ -372,13 +337,20 @@ impl CognitoPool {
 
     /// A cursor over every user of the pool, `ListUsers` pages of 60 with every attribute.
     pub fn user_pages(&self) -> UserPages<'_> {
-        UserPages { pool: self, token: None, previous: None, done: false, pages: 0 }
+        self.user_pages_asking_for(None)
+    }
+
+    /// A cursor that sends `AttributesToGet` (see [`attributes_to_get`]).
+    fn user_pages_asking_for(&self, attributes: Option<Vec<String>>) -> UserPages<'_> {
+        UserPages { pool: self, attributes, token: None, previous: None, done: false, pages: 0 }
     }
 }
 
 /// Every user of a pool, a `ListUsers` page at a time (see [`CognitoPool::user_pages`]).
 pub struct UserPages<'a> {
     pool: &'a CognitoPool,
+    /// `AttributesToGet`; `None`: every attribute.
+    attributes: Option<Vec<String>>,
     token: Option<String>,
     previous: Option<String>,
     done: bool,
@@ -402,6 +374,7 @@ impl UserPages<'_> {
             .user_pool_id(id)
             .limit(super::PAGE_SIZE as i32)
             .set_pagination_token(self.token.take())
+            .set_attributes_to_get(self.attributes.clone())
             .send()
             .await
             .map_err(|e| map_error(&pool.target, &format!("list users in pool `{id}`"), "ListUsers", e))?;
