@@ -57,6 +57,7 @@ async fn export(
     settings: &Settings,
     printer: &Printer,
 ) -> miette::Result<ExitStatus> {
+    let mut temp = args.output.as_deref().map(prepare_file).transpose()?;
     let reader = CognitoPool::connect(&settings.aws, pool_id, region, args.max_rps).await?;
     let pool = reader.describe_pool().await?;
     let header = manifest_header(&pool.id);
@@ -109,14 +110,19 @@ async fn export(
     let summary = format!("{exported} of {read} users of pool `{}`", pool.id);
     match &args.output {
         Some(path) => {
-            write_file(path, args.force, &header, &mut spill)?;
+            let temp = temp.take().ok_or_else(|| miette::miette!("the output file was not prepared"))?;
+            write_file(temp, path, args.force, &header, &mut spill)?;
             printer.status(format!("exported {summary} to `{}` (mode 0600: it holds personal data)", path.display()));
         }
         None => {
             let stdout = std::io::stdout();
             let mut out = BufWriter::new(stdout.lock());
-            spill.write_manifest(&header, &mut out).into_diagnostic()?;
-            out.flush().into_diagnostic()?;
+            let written = spill.write_manifest(&header, &mut out).and_then(|()| out.flush());
+            match written {
+                // `export | head`: the reader went away; like other Unix filters, not an error.
+                Err(error) if crate::output::is_broken_pipe(&error) => return Ok(ExitStatus::Success),
+                other => other.into_diagnostic().wrap_err("failed to write the manifest to stdout")?,
+            }
             printer.status(format!("exported {summary}"));
         }
     }
@@ -394,14 +400,13 @@ impl Spill {
     }
 }
 
-/// Writes the manifest to a private temporary file next to `path`, then renames it into
-/// place: a reader never sees half a file, and an interrupted export leaves none.
-fn write_file(path: &Path, force: bool, header: &str, spill: &mut Spill) -> miette::Result<()> {
+/// A private temporary file next to `path`, made before the pool is read so that an
+/// unwritable directory fails at once; [`write_file`] fills it and renames it into place.
+fn prepare_file(path: &Path) -> miette::Result<tempfile::NamedTempFile> {
     let dir = match path.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir,
         _ => Path::new("."),
     };
-    let failed = || format!("failed to write the manifest to `{}`", path.display());
     let mut builder = tempfile::Builder::new();
     builder.prefix(".cognito-sync-export-").suffix(".yaml");
     #[cfg(unix)]
@@ -409,7 +414,21 @@ fn write_file(path: &Path, force: bool, header: &str, spill: &mut Spill) -> miet
         use std::os::unix::fs::PermissionsExt;
         builder.permissions(std::fs::Permissions::from_mode(0o600));
     }
-    let temp = builder.tempfile_in(dir).into_diagnostic().wrap_err_with(failed)?;
+    builder.tempfile_in(dir).into_diagnostic().wrap_err_with(|| {
+        format!("failed to write the manifest to `{}`: cannot create a file in `{}`", path.display(), dir.display())
+    })
+}
+
+/// Writes the manifest into `temp`, then renames it to `path`: a reader never sees half a
+/// file, and an interrupted export leaves none.
+fn write_file(
+    temp: tempfile::NamedTempFile,
+    path: &Path,
+    force: bool,
+    header: &str,
+    spill: &mut Spill,
+) -> miette::Result<()> {
+    let failed = || format!("failed to write the manifest to `{}`", path.display());
     {
         let mut out = BufWriter::new(temp.as_file());
         spill.write_manifest(header, &mut out).into_diagnostic().wrap_err_with(failed)?;
@@ -417,13 +436,12 @@ fn write_file(path: &Path, force: bool, header: &str, spill: &mut Spill) -> miet
     }
     temp.as_file().sync_all().into_diagnostic().wrap_err_with(failed)?;
     let persisted = if force { temp.persist(path) } else { temp.persist_noclobber(path) };
-    persisted.map_err(|e| e.error).into_diagnostic().wrap_err_with(failed).map_err(|e| {
-        if path.exists() && !force {
-            miette::miette!(help = "pass `--force` to replace it", "`{}` appeared while exporting", path.display())
-        } else {
-            e
+    if let Err(error) = persisted {
+        if !force && path.exists() {
+            miette::bail!(help = "pass `--force` to replace it", "`{}` appeared while exporting", path.display());
         }
-    })?;
+        return Err(error.error).into_diagnostic().wrap_err_with(failed);
+    }
     Ok(())
 }
 

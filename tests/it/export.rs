@@ -109,13 +109,17 @@ fn an_existing_file_is_kept_unless_force() {
 fn no_pool_id_and_no_manifest_is_a_clear_error() {
     let account = emulator().account("exportnopool");
     let ws = Workspace::new();
-    let run = run(&account, ws.path(), &["export"]);
-    assert_eq!(run.code, 1);
-    assert!(run.stderr.contains("no `--pool-id`, and no manifest `users.yaml`"), "{}", run.stderr);
-    assert!(run.stderr.contains("help:"), "{}", run.stderr);
+    let none = run(&account, ws.path(), &["export"]);
+    assert_eq!(none.code, 1);
+    assert!(none.stderr.contains("no `--pool-id`, and no manifest `users.yaml`"), "{}", none.stderr);
+    assert!(none.stderr.contains("help:"), "{}", none.stderr);
     let bad = account.cognito_sync().current_dir(ws.path()).args(["export", "--pool-id", "nonsense"]).output().unwrap();
     assert_eq!(bad.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("`nonsense` is not a user pool id"));
+    let missing = run(&account, ws.path(), &["export", "--pool-id", "us-east-1_Abc", "-o", "no/such/dir/users.yaml"]);
+    assert_eq!(missing.code, 1);
+    assert!(missing.stderr.contains("cannot create a file in `no/such/dir`"), "{}", missing.stderr);
+    assert!(emulator().counts(&account).is_empty(), "an unwritable directory fails before any request");
 }
 
 #[test]
