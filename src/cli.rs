@@ -101,7 +101,8 @@ pub enum Command {
     /// cognito-sync made (named `cognito-sync-...`). With `JOB_ID`: the job's details,
     /// Cognito's completion message, its CloudWatch log group, stream and console link,
     /// and every failed or skipped row from the log. The log numbers the rows of the
-    /// uploaded CSV only; `apply`'s own report names the users.
+    /// uploaded CSV only; `apply`'s own report names the users. Exits 0 whatever the jobs'
+    /// status, 1 only when they cannot be read.
     Jobs(JobsArgs),
     /// Print a shell completion script for bash, zsh or fish (also elvish, powershell)
     ///
