@@ -25,12 +25,7 @@ pub fn run(args: &PlanArgs, settings: &Settings, printer: &Printer) -> miette::R
         ReadChoice::ListAll => Some(ReadStrategy::ListAll),
         ReadChoice::LookUp => Some(ReadStrategy::LookUp),
     };
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .into_diagnostic()
-        .wrap_err("failed to start the async runtime")?;
-    let plan = runtime.block_on(read_plan(&manifest, settings, args.max_rps, forced))?;
+    let plan = super::block_on(read_plan(&manifest, settings, args.max_rps, forced))?;
 
     let rendered = match args.format {
         PlanFormat::Text => text(&plan, RenderOptions { show_pii: args.show_pii, paint: printer.stdout_paint }),
