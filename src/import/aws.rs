@@ -18,7 +18,7 @@ use super::{Job, JobStatus, LogLine, UploadUrl, parse_log_line};
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
 #[error("failed to {doing}: {reason}")]
 pub struct ImportError {
-    /// "<verb> <object>", e.g. "create import job `cognito-sync-…` in pool `us-east-1_X`".
+    /// "`<verb> <object>`", e.g. "create import job `cognito-sync-…` in pool `us-east-1_X`".
     pub doing: String,
     pub reason: String,
     /// The service's error code, when it sent one.

@@ -1,5 +1,5 @@
 //! Reads a manifest file into its raw form: YAML syntax and the top-level shape checked,
-//! each user still a YAML value so that [`super::validate`] can report every bad user.
+//! the users still raw so that [`super::validate()`] can report every bad user.
 
 use std::ops::Range;
 use std::path::Path;
@@ -15,7 +15,7 @@ use super::source_map::{Segment, SourceMap};
 use super::{MANIFEST_VERSION, Manifest, UserSpec};
 
 /// A manifest as read from disk: the top level parsed, the users still raw, so that
-/// [`super::validate`] can report every bad user and convert them a slice at a time.
+/// [`super::validate()`] can report every bad user and convert them a slice at a time.
 #[derive(Debug)]
 pub struct RawManifest {
     /// Everything but the users (`head.users` is empty).
@@ -51,7 +51,7 @@ impl RawUsers {
 pub type ManifestSource = SourceText;
 
 /// Reads and parses the manifest at `path`. Syntax, top-level type errors and the version
-/// are checked here; user entries are checked by [`super::validate`].
+/// are checked here; user entries are checked by [`super::validate()`].
 pub fn load(path: &Path) -> Result<(ManifestSource, RawManifest), ManifestError> {
     let bytes = std::fs::read(path).map_err(|e| ManifestError::read(path.to_owned(), e))?;
     let text = String::from_utf8(bytes).map_err(|e| {

@@ -1,7 +1,7 @@
 //! The manifest: the users a pool should have, as declared in `users.yaml`.
 //!
 //! This module owns the serde + schemars types of manifest format v1 and nothing else:
-//! reading a file lives in [`load`], the checks that need no network in [`validate`].
+//! reading a file lives in [`load`](mod@load), the checks that need no network in [`validate`](mod@validate).
 //! The types here are the single source of the JSON Schema in `schemas/manifest.v1.json`.
 
 pub mod load;

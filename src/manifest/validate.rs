@@ -16,20 +16,20 @@ use super::problem::{ManifestError, ManifestPath, Problem, SourceText};
 use super::source_map::{Segment, SourceMap};
 use super::{AttrKind, CUSTOM_PREFIX, RawValue, StandardAttribute, UserSpec};
 
-/// Cognito's limit on one attribute value. [ATTR] [MODEL: AttributeValueType]
+/// Cognito's limit on one attribute value. \[ATTR\] \[MODEL: AttributeValueType\]
 pub const MAX_VALUE_CHARS: usize = 2048;
-/// Cognito's limit on a username. [MODEL: UsernameType]
+/// Cognito's limit on a username. \[MODEL: UsernameType\]
 pub const MAX_USERNAME_CHARS: usize = 128;
-/// Cognito's limit on a custom attribute name. [ATTR]
+/// Cognito's limit on a custom attribute name. \[ATTR\]
 pub const MAX_CUSTOM_NAME_CHARS: usize = 20;
 
 /// Cognito's UsernameType and CustomAttributeNameType: letters, marks, symbols, numbers
-/// and punctuation, no separators. [MODEL]
+/// and punctuation, no separators. \[MODEL\]
 static COGNITO_NAME: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^[\p{L}\p{M}\p{S}\p{N}\p{P}]+$").expect("valid regex"));
-/// E.164 as Cognito documents it: `+`, country code, digits only. [ATTR]
+/// E.164 as Cognito documents it: `+`, country code, digits only. \[ATTR\]
 static E164: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^\+[1-9][0-9]{3,14}$").expect("valid regex"));
-/// UserPoolIdType. [MODEL]
+/// UserPoolIdType. \[MODEL\]
 static POOL_ID: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^[\w-]+_[0-9a-zA-Z]+$").expect("valid regex"));
 static REGION: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^[a-z]{2}(-[a-z]+)+-[0-9]+$").expect("valid regex"));
 static ROLE_NAME: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^[\w+=,.@-]{1,64}$").expect("valid regex"));

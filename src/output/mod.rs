@@ -28,11 +28,15 @@ impl Printer {
         }
     }
 
-    /// Writes data to stdout. A closed pipe (`| head`) is not an error: see [`is_broken_pipe`].
+    /// Writes data to stdout. A reader that went away (`| head`) is not an error: the rest
+    /// of the output is dropped and the command goes on, and ends with its own status, as
+    /// other Unix filters do (ripgrep does the same).
     pub fn data(&self, text: &str) -> std::io::Result<()> {
         let mut out = std::io::stdout().lock();
-        out.write_all(text.as_bytes())?;
-        out.flush()
+        match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+            Err(error) if is_broken_pipe(&error) => Ok(()),
+            other => other,
+        }
     }
 
     /// A status message on stderr, hidden by `--quiet`.
@@ -60,8 +64,7 @@ impl Printer {
     }
 }
 
-/// Whether an I/O error means the reader of stdout went away; the tool then exits 0 like
-/// other Unix filters do (ripgrep does the same).
+/// Whether an I/O error means the reader of stdout went away.
 pub fn is_broken_pipe(error: &std::io::Error) -> bool {
     error.kind() == std::io::ErrorKind::BrokenPipe
 }
