@@ -22,6 +22,14 @@ cargo build --release --quiet --bin cognito-sync --manifest-path "$root/Cargo.to
 bin="$root/target/release/cognito-sync"
 python="$root/target/emulator-venv/bin/python"
 [ -x "$python" ] || "$root/tests/emulator/emulator" venv >/dev/null
+[ -x /usr/bin/time ] || { echo "benches/plan.sh needs GNU time: apt-get install time" >&2; exit 1; }
+# The AWS CLI, for the comparison, in a venv of its own under target/ (installed once).
+aws_venv="$root/target/bench-awscli-venv"
+if [ ! -x "$aws_venv/bin/aws" ]; then
+    python3 -m venv "$aws_venv"
+    "$aws_venv/bin/pip" install --quiet --disable-pip-version-check awscli
+fi
+export PATH="$aws_venv/bin:$PATH"
 
 work="$(mktemp -d)"
 ready="$work/ready"

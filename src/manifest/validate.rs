@@ -88,6 +88,8 @@ impl ValidManifest {
 /// How many users are parsed in one go: small enough that serde_yaml's event buffer stays
 /// small, large enough that the per-call overhead does not show.
 const USERS_PER_SLICE: usize = 256;
+/// From how many users slices are parsed on several threads.
+const PARALLEL_FROM: usize = 8192;
 
 pub fn validate(source: &SourceText, raw: RawManifest) -> Result<ValidManifest, ManifestError> {
     let RawManifest { head: raw_head, users: raw_users } = raw;
@@ -137,16 +139,26 @@ pub fn validate(source: &SourceText, raw: RawManifest) -> Result<ValidManifest, 
         RawUsers::Items(items) => {
             let text = &*source.text;
             // Slices are parsed on every core, then checked in order on this thread.
-            let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(4);
+            // Threads pay off only on large manifests; a small one is parsed right here.
+            let workers = match items.len() {
+                n if n < PARALLEL_FROM => 1,
+                _ => std::thread::available_parallelism().map_or(1, |n| n.get()).min(4),
+            };
             let slices: Vec<&[std::ops::Range<usize>]> = items.chunks(USERS_PER_SLICE).collect();
             for (group_number, group) in slices.chunks(workers * 8).enumerate() {
-                let parsed: Vec<Option<Vec<UserSpec>>> = std::thread::scope(|scope| {
-                    let handles: Vec<_> = group
-                        .chunks(group.len().div_ceil(workers))
-                        .map(|part| scope.spawn(move || part.iter().map(|s| parse_items(text, s)).collect::<Vec<_>>()))
-                        .collect();
-                    handles.into_iter().flat_map(|h| h.join().expect("a parser thread panicked")).collect()
-                });
+                let parsed: Vec<Option<Vec<UserSpec>>> = if workers == 1 {
+                    group.iter().map(|slice| parse_items(text, slice)).collect()
+                } else {
+                    std::thread::scope(|scope| {
+                        let handles: Vec<_> = group
+                            .chunks(group.len().div_ceil(workers))
+                            .map(|part| {
+                                scope.spawn(move || part.iter().map(|s| parse_items(text, s)).collect::<Vec<_>>())
+                            })
+                            .collect();
+                        handles.into_iter().flat_map(|h| h.join().expect("a parser thread panicked")).collect()
+                    })
+                };
                 for (slice_number, (chunk, specs)) in group.iter().zip(parsed).enumerate() {
                     let base = (group_number * workers * 8 + slice_number) * USERS_PER_SLICE;
                     if let Some(specs) = specs {
