@@ -202,30 +202,14 @@ macro_rules! attribute_types {
 
             /// The standard attributes this entry sets, by manifest field name.
             pub fn standard_values(&self) -> Vec<(&'static StandardAttribute, RawValue<'_>)> {
-                let mut values = Vec::new();
-                let mut attributes = STANDARD_ATTRIBUTES.iter();
-                $(
-                    let attribute = attributes.next().expect("one table row per field");
-                    if let Some(value) = &self.$field {
-                        values.push((attribute, AsRawValue::as_raw(value)));
-                    }
-                )*
-                values
+                set_values([$( self.$field.as_ref().map(AsRawValue::as_raw), )*])
             }
         }
 
         impl UserSpec {
             /// The standard attributes this user sets, by manifest field name.
             pub fn standard_values(&self) -> Vec<(&'static StandardAttribute, RawValue<'_>)> {
-                let mut values = Vec::new();
-                let mut attributes = STANDARD_ATTRIBUTES.iter();
-                $(
-                    let attribute = attributes.next().expect("one table row per field");
-                    if let Some(value) = &self.$field {
-                        values.push((attribute, AsRawValue::as_raw(value)));
-                    }
-                )*
-                values
+                set_values([$( self.$field.as_ref().map(AsRawValue::as_raw), )*])
             }
 
             /// Sets one standard attribute from Cognito's text form; used by `export`.
@@ -340,6 +324,14 @@ impl FromCognito for Timestamp {
     fn from_cognito(value: &str) -> Option<Self> {
         value.parse().ok().map(Timestamp::Epoch)
     }
+}
+
+/// Pairs the values a struct sets, in field order, with their rows of [`STANDARD_ATTRIBUTES`].
+fn set_values<'a, const N: usize>(
+    values: [Option<RawValue<'a>>; N],
+) -> Vec<(&'static StandardAttribute, RawValue<'a>)> {
+    debug_assert_eq!(N, STANDARD_ATTRIBUTES.len(), "one table row per field");
+    STANDARD_ATTRIBUTES.iter().zip(values).filter_map(|(attribute, value)| Some((attribute, value?))).collect()
 }
 
 /// Looks up a standard attribute by its manifest field name.

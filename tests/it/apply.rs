@@ -207,37 +207,37 @@ fn an_invalid_manifest_sends_nothing() {
     assert!(emulator().counts(&setup.account).is_empty(), "{:?}", emulator().counts(&setup.account));
 }
 
-#[test]
-fn resumes_after_a_failed_upload_without_a_second_job() {
-    let setup = Setup::new("applyupload");
+/// Runs apply with `faults` until it fails saying `error`, then again without faults:
+/// the second run must resume the first run's job, not create another.
+fn resumes_after(name: &str, faults: serde_json::Value, error: &str) -> Setup {
+    let setup = Setup::new(name);
     setup.manifest(&["alice", "bob"]);
-    setup.faults(json!({"fail_upload": {"count": 10, "status": 500}}));
+    setup.faults(faults);
     let run = setup.run(&["apply", "--yes"]);
     assert_eq!(run.code, 1, "{}", run.stderr);
-    assert!(run.stderr.contains("failed to upload the CSV"), "{}", run.stderr);
+    assert!(run.stderr.contains(error), "{}", run.stderr);
     assert!(!run.stderr.contains("X-Amz-Signature") && !run.stdout.contains("X-Amz-Signature"), "the URL leaked");
-    emulator().set_faults(&setup.account, json!({}));
+    setup.faults(json!({}));
     let run = setup.run(&["apply", "--yes"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(run.stderr.contains("resuming import job"), "{}", run.stderr);
     assert!(run.stdout.contains("2 imported"), "{}", run.stdout);
     assert_eq!(setup.count("CreateUserImportJob"), 1);
+    setup
+}
+
+#[test]
+fn resumes_after_a_failed_upload_without_a_second_job() {
+    resumes_after("applyupload", json!({"fail_upload": {"count": 10, "status": 500}}), "failed to upload the CSV");
 }
 
 #[test]
 fn resumes_after_a_failed_start_without_a_second_job() {
-    let setup = Setup::new("applystart");
-    setup.manifest(&["alice", "bob"]);
-    setup.faults(json!({"server_error": {"operations": ["StartUserImportJob"], "count": 50}}));
-    let run = setup.run(&["apply", "--yes"]);
-    assert_eq!(run.code, 1, "{}", run.stderr);
-    assert!(run.stderr.contains("failed to start import job"), "{}", run.stderr);
-    emulator().set_faults(&setup.account, json!({}));
-    let run = setup.run(&["apply", "--yes"]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(run.stderr.contains("resuming import job"), "{}", run.stderr);
-    assert!(run.stdout.contains("2 imported"), "{}", run.stdout);
-    assert_eq!(setup.count("CreateUserImportJob"), 1);
+    let setup = resumes_after(
+        "applystart",
+        json!({"server_error": {"operations": ["StartUserImportJob"], "count": 50}}),
+        "failed to start import job",
+    );
     assert_eq!(setup.count("UploadCSV"), 2, "the upload is repeated, the job is not");
 }
 
