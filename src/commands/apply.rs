@@ -18,6 +18,7 @@ use crate::error::ExitStatus;
 use crate::import::aws::CognitoImports;
 use crate::import::{
     Job, JobStatus, NextStep, Outcome, UserOutcome, job_name, log_console_url, log_location, next_step, user_outcomes,
+    winner,
 };
 use crate::import_file::{ImportFile, private_temp_file};
 use crate::output::progress::Progress;
@@ -150,7 +151,20 @@ async fn apply(args: &ApplyArgs, source: Source, settings: &Settings, printer: &
                     })
                     .await?;
                 printer.status(format!("created import job `{}` (`{name}`)", job.id));
-                upload_and_start(&imports, &work.pool_id, job, file, printer).await?
+                // Another run of this plan may have created one at the same moment: both
+                // runs follow the same job, and the other stays unused until it expires.
+                let same_name: Vec<Job> =
+                    imports.list_jobs(&work.pool_id).await?.into_iter().filter(|j| j.name == name).collect();
+                match winner(&same_name) {
+                    Some(first) if first.id != job.id => {
+                        printer.status(format!(
+                            "another run created import job `{}` for this plan first: following it; `{}` stays unused and expires",
+                            first.id, job.id
+                        ));
+                        follow(&imports, &work.pool_id, first.clone(), file, printer).await?
+                    }
+                    _ => upload_and_start(&imports, &work.pool_id, job, file, printer).await?,
+                }
             }
             NextStep::UploadAndStart(job) => {
                 printer.status(format!("resuming import job `{}` (`{name}`): it was created but not started", job.id));
@@ -206,6 +220,26 @@ async fn apply(args: &ApplyArgs, source: Source, settings: &Settings, printer: &
     };
     printer.data(&rendered).into_diagnostic()?;
     Ok(if failed { ExitStatus::Failure } else { ExitStatus::Success })
+}
+
+/// Follows a job another run created: gives that run time to upload and start it, then
+/// takes over (the upload replaces the same bytes; a start that finds it started is fine).
+async fn follow(
+    imports: &CognitoImports,
+    pool_id: &str,
+    mut job: Job,
+    file: &ImportFile,
+    printer: &Printer,
+) -> miette::Result<Job> {
+    for _ in 0..30 {
+        if job.status != JobStatus::Created {
+            return Ok(job);
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        job = imports.describe(pool_id, &job.id).await?;
+    }
+    printer.status(format!("import job `{}` was not started by the run that created it: starting it", job.id));
+    upload_and_start(imports, pool_id, job, file, printer).await
 }
 
 async fn upload_and_start(

@@ -131,19 +131,37 @@ pub enum NextStep {
     Report(Job),
 }
 
-/// Picks the step for a plan part from the jobs that carry its name (newest first, as
-/// Cognito lists them). An expired job, or a created job whose upload URL is gone, is
-/// replaced by a new one; a job that started is never repeated.
+/// Picks the step for a plan part from the jobs that carry its name:
+/// - a job that is running is waited for;
+/// - a job that processed rows is reported, never repeated;
+/// - a job that is created and not started is uploaded and started (the one every
+///   concurrent run agrees on, see [`winner`]);
+/// - otherwise (none, expired, an upload URL that is gone, or a job that ended before
+///   processing any row, e.g. because the role could not be assumed) a new one is created.
 pub fn next_step(jobs_with_name: &[Job]) -> NextStep {
-    for job in jobs_with_name {
-        match &job.status {
-            JobStatus::Created if job.upload_url.is_some() => return NextStep::UploadAndStart(job.clone()),
-            JobStatus::Created | JobStatus::Expired => continue,
-            status if status.is_active() => return NextStep::Wait(job.clone()),
-            _ => return NextStep::Report(job.clone()),
-        }
+    if let Some(running) = jobs_with_name.iter().find(|j| j.status.is_active()) {
+        return NextStep::Wait(running.clone());
     }
-    NextStep::Create
+    let processed = |j: &&Job| j.imported + j.skipped + j.failed > 0;
+    if let Some(done) = jobs_with_name.iter().filter(|j| j.status.is_finished()).find(processed) {
+        return NextStep::Report(done.clone());
+    }
+    let created: Vec<Job> =
+        jobs_with_name.iter().filter(|j| j.status == JobStatus::Created && j.upload_url.is_some()).cloned().collect();
+    match winner(&created) {
+        Some(job) => NextStep::UploadAndStart(job.clone()),
+        None => NextStep::Create,
+    }
+}
+
+/// Of the jobs that carry one name, the one that counts when two runs of the same plan
+/// each created one at the same moment: the oldest that has not expired (ties: the
+/// smallest id). Every run picks the same one; the others stay `Created`, are never
+/// uploaded or started, and expire.
+pub fn winner(jobs_with_name: &[Job]) -> Option<&Job> {
+    jobs_with_name.iter().filter(|j| j.status != JobStatus::Expired).min_by(|a, b| {
+        a.created_at.partial_cmp(&b.created_at).unwrap_or(std::cmp::Ordering::Equal).then_with(|| a.id.cmp(&b.id))
+    })
 }
 
 /// One line of a job's CloudWatch log.
@@ -272,13 +290,36 @@ mod tests {
         assert_eq!(next_step(&[job(JobStatus::Expired, false)]), NextStep::Create);
         assert!(matches!(next_step(&[job(JobStatus::InProgress, false)]), NextStep::Wait(_)));
         assert!(matches!(next_step(&[job(JobStatus::Pending, false)]), NextStep::Wait(_)));
-        assert!(matches!(next_step(&[job(JobStatus::Succeeded, false)]), NextStep::Report(_)));
-        assert!(matches!(next_step(&[job(JobStatus::Failed, false)]), NextStep::Report(_)));
-        // Newest first: an expired job does not hide an older started one.
+        let processed = |status| Job { imported: 1, ..job(status, false) };
+        assert!(matches!(next_step(&[processed(JobStatus::Succeeded)]), NextStep::Report(_)));
+        assert!(matches!(next_step(&[processed(JobStatus::Failed)]), NextStep::Report(_)));
+        // A job that failed before any row (the role, say) is tried again with a new job.
+        assert_eq!(next_step(&[job(JobStatus::Failed, false)]), NextStep::Create);
+        // An expired job does not hide an older one that ran.
         assert!(matches!(
-            next_step(&[job(JobStatus::Expired, false), job(JobStatus::Succeeded, false)]),
+            next_step(&[job(JobStatus::Expired, false), processed(JobStatus::Succeeded)]),
             NextStep::Report(_)
         ));
+        // A running job wins over everything else.
+        assert!(matches!(
+            next_step(&[job(JobStatus::Created, true), job(JobStatus::InProgress, false)]),
+            NextStep::Wait(_)
+        ));
+    }
+
+    #[test]
+    fn concurrent_runs_agree_on_one_job() {
+        let mut older = job(JobStatus::Created, true);
+        older.created_at = Some(10.0);
+        older.id = "import-b".into();
+        let mut newer = job(JobStatus::Created, true);
+        newer.created_at = Some(11.0);
+        newer.id = "import-a".into();
+        let mut expired = job(JobStatus::Expired, false);
+        expired.created_at = Some(1.0);
+        assert_eq!(winner(&[newer.clone(), older.clone(), expired.clone()]).unwrap().id, "import-b");
+        assert_eq!(winner(&[older, newer]).unwrap().id, "import-b");
+        assert!(winner(&[expired]).is_none());
     }
 
     #[test]

@@ -298,3 +298,25 @@ fn survives_throttling_and_server_errors() {
     assert_eq!(setup.count("UploadCSV"), 2, "one failed upload, retried");
     assert_eq!(run.stderr.matches("created the shared import role").count(), 1, "{}", run.stderr);
 }
+
+#[test]
+fn concurrent_applies_of_one_plan_run_one_job() {
+    let setup = Setup::new("applyconcurrent");
+    setup.manifest(&["alice", "bob", "carol"]);
+    setup.run(&["role", "--create"]);
+    let first = setup.account.spawn(setup.ws.path(), &["apply", "--yes"]);
+    let second = setup.account.spawn(setup.ws.path(), &["apply", "--yes"]);
+    let (first, second) = (finish(first), finish(second));
+    assert_eq!(first.code, 0, "{}\n{}", first.stdout, first.stderr);
+    assert_eq!(second.code, 0, "{}\n{}", second.stdout, second.stderr);
+
+    let jobs = setup.run(&["jobs", "--format", "json"]);
+    assert_eq!(jobs.code, 0, "{}", jobs.stderr);
+    let jobs: serde_json::Value = serde_json::from_str(&jobs.stdout).unwrap();
+    let list = jobs["jobs"].as_array().unwrap();
+    let ran: Vec<_> = list.iter().filter(|j| j["status"] != "Created").collect();
+    assert_eq!(ran.len(), 1, "one job ran: {list:#?}");
+    assert_eq!(ran[0]["imported"], 3);
+    let plan = setup.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(plan.code, 0, "{}", plan.stdout);
+}
