@@ -320,3 +320,15 @@ fn concurrent_applies_of_one_plan_run_one_job() {
     let plan = setup.run(&["plan", "--detailed-exitcode"]);
     assert_eq!(plan.code, 0, "{}", plan.stdout);
 }
+
+#[test]
+fn a_new_role_that_cognito_cannot_see_yet_is_waited_for() {
+    let setup = Setup::new("applypropagation");
+    setup.manifest(&["alice"]);
+    setup.faults(json!({"role_propagation_seconds": 2}));
+    let run = setup.run(&["apply", "--yes"]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert!(run.stderr.contains("created the shared import role"), "{}", run.stderr);
+    assert!(run.stderr.contains("not visible to Cognito yet (IAM propagation)"), "{}", run.stderr);
+    assert!(run.stdout.contains("1 imported"), "{}", run.stdout);
+}
