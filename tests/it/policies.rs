@@ -78,6 +78,8 @@ fn each_policy_grants_every_action_its_command_calls() {
     run(&["plan"]);
     run(&["plan", "--read", "list-all"]);
     run(&["plan", "--read", "look-up"]);
+    // export reads what plan reads.
+    run(&["export", "-o", "exported.yaml"]);
     let plan_used = used(&account);
     let plan_policy = granted("plan-policy.json");
     assert!(
@@ -104,6 +106,11 @@ fn each_policy_grants_every_action_its_command_calls() {
     // apply, in CI, with the role in place.
     emulator.reset_counts(&account);
     run(&["apply", "--yes"]);
+    // jobs, with and without a job id, runs on the apply role.
+    let listed = account.cognito_sync().current_dir(ws.path()).args(["jobs", "--format", "json"]).output().unwrap();
+    let listed: serde_json::Value = serde_json::from_slice(&listed.stdout).unwrap();
+    let job_id = listed["jobs"][0]["id"].as_str().expect("a job").to_owned();
+    run(&["jobs", &job_id]);
     let apply_used = used(&account);
     let apply_policy = granted("apply-policy.json");
     assert!(
