@@ -80,6 +80,12 @@ async fn apply(args: &ApplyArgs, source: Source, settings: &Settings, printer: &
         ));
         let finished = wait(&imports, &pool_id, active.clone(), None, settings).await?;
         printer.status(format!("import job `{}` ended {}", finished.id, summary_line(&finished)));
+        if finished.failed + finished.skipped > 0 {
+            printer.status(format!(
+                "its skipped and failed rows, with Cognito's reasons: `cognito-sync jobs {}`",
+                finished.id
+            ));
+        }
     }
 
     let work = match source {

@@ -578,7 +578,7 @@ where
         )) => (
             format!("the caller may not call `cognito-idp:{operation}`"),
             format!(
-                "grant the IAM action `cognito-idp:{operation}` on `arn:aws:cognito-idp:{}:<account>:userpool/{pool}` to the identity these credentials belong to (plan needs `cognito-idp:DescribeUserPool`, `cognito-idp:GetCSVHeader`, `cognito-idp:ListUsers` and `cognito-idp:AdminGetUser`)",
+                "grant the IAM action `cognito-idp:{operation}` on `arn:aws:cognito-idp:{}:<account>:userpool/{pool}` to the identity these credentials belong to; the README's IAM section lists what each command needs, with ready-made policies in `examples/github-actions/`",
                 target.region
             ),
         ),
