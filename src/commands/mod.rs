@@ -28,14 +28,24 @@ pub fn run(command: Command, settings: &Settings, printer: &Printer) -> miette::
     }
 }
 
-/// Runs a future to completion on a current-thread runtime: commands are synchronous, and
-/// only their AWS calls are async.
-pub(crate) fn block_on<F: std::future::Future>(future: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread()
+/// Runs a command's AWS work to completion on a current-thread runtime: commands are
+/// synchronous, and only their AWS calls are async. Ctrl-C drops the work cleanly, so that
+/// its temporary files (the import CSV, a half-written export) are removed, and ends the
+/// command with an error; `apply` run again resumes where it stopped.
+pub(crate) fn block_on<T>(future: impl std::future::Future<Output = miette::Result<T>>) -> miette::Result<T> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .expect("a current-thread tokio runtime can be built")
-        .block_on(future)
+        .expect("a current-thread tokio runtime can be built");
+    runtime.block_on(async {
+        tokio::select! {
+            result = future => result,
+            _ = tokio::signal::ctrl_c() => Err(miette::miette!(
+                help = "run the command again: `apply` resumes the import job it had made",
+                "interrupted"
+            )),
+        }
+    })
 }
 
 /// The pool and region a command works on: `--pool-id` over the manifest's pool, and

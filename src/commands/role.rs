@@ -30,12 +30,12 @@ pub fn run(args: &RoleArgs, settings: &Settings, printer: &Printer) -> miette::R
                     role.name
                 ));
             }
-            Ok::<_, RoleError>((role.name, role.arn, role.created))
+            Ok((role.name, role.arn, role.created))
         } else {
             match iam.inspect(wanted).await? {
-                None => Err(RoleError::Missing { role: wanted.role.to_owned() }),
+                None => Err(RoleError::Missing { role: wanted.role.to_owned() }.into()),
                 Some(state) if !state.findings.is_empty() => {
-                    Err(RoleError::Unusable { arn: state.arn, findings: state.findings })
+                    Err(RoleError::Unusable { arn: state.arn, findings: state.findings }.into())
                 }
                 Some(state) => Ok((state.name, state.arn, false)),
             }

@@ -136,3 +136,22 @@ fn a_pool_that_signs_in_by_email_exports_its_uuid_usernames_and_plans_clean() {
     let report: serde_json::Value = serde_json::from_str(&plan.stdout).unwrap();
     assert_eq!(report["summary"]["in_sync"], 5, "{}", report["summary"]);
 }
+
+#[test]
+fn ctrl_c_during_export_leaves_no_file_behind() {
+    let emulator = emulator();
+    let account = emulator.account("exportint");
+    let pool = emulator.seed_pool(&account, "exportint", 3000, &[]);
+    let ws = Workspace::new();
+    // 50 pages at 2 requests a second: long enough to be interrupted.
+    let mut child = account.spawn(ws.path(), &["export", "-o", "users.yaml", "--pool-id", &pool, "--max-rps", "2"]);
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    let interrupted = std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(interrupted.success());
+    let status = child.wait().unwrap();
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut stderr).unwrap();
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("interrupted"), "{stderr}");
+    assert!(ws.files().is_empty(), "left behind: {:?}", ws.files());
+}
