@@ -142,6 +142,17 @@ fn build_with_limits(
         return Err(too_long);
     }
 
+    Ok(pack(header, rows.into_iter().map(|(row, username)| (row, username.clone())), limits))
+}
+
+/// Splits rows already in Cognito's dialect (a saved plan's) into files, as
+/// [`build_files`] does; `rows` pairs each row with its username.
+pub fn files_from_rows(header: &[String], rows: impl IntoIterator<Item = (String, String)>) -> Vec<ImportFile> {
+    pack(header, rows, COGNITO_LIMITS)
+}
+
+/// Puts rows into files under `header`, a new file whenever the next row would break a limit.
+fn pack(header: &[String], rows: impl IntoIterator<Item = (String, String)>, limits: Limits) -> Vec<ImportFile> {
     let mut header_line = header.join(",");
     header_line.push('\n');
     let mut files = Vec::new();
@@ -160,10 +171,10 @@ fn build_with_limits(
             .get_or_insert_with(|| ImportFile { bytes: header_line.clone().into_bytes(), usernames: Vec::new() });
         file.bytes.extend_from_slice(row.as_bytes());
         file.bytes.push(b'\n');
-        file.usernames.push(username.clone());
+        file.usernames.push(username);
     }
     files.extend(current);
-    Ok(files)
+    files
 }
 
 /// One data row, without its line ending.

@@ -441,14 +441,14 @@ impl SavedPlan {
     /// Checks that the plan still holds, unless its job already exists (then it resumes).
     async fn into_work(self, jobs: &[Job], settings: &Settings, max_rps: u32) -> miette::Result<Work> {
         let rows = self.rows.clone().unwrap_or_default();
-        let usernames: Vec<String> = self.to_import.iter().map(|u| u.username.clone()).collect();
-        let files = split_rows(&self.csv_header, &rows, &usernames);
+        let usernames = self.to_import.iter().map(|u| u.username.clone());
+        let files = crate::import_file::files_from_rows(&self.csv_header, rows.into_iter().zip(usernames));
         let ours = files.len();
         let resumable = (1..=ours).any(|part| {
             let name = job_name(&self.plan_digest, part, ours);
             jobs.iter().any(|j| j.name == name && !matches!(j.status, JobStatus::Expired))
         });
-        if !resumable && !rows.is_empty() {
+        if !resumable && !files.is_empty() {
             self.check_fresh(settings, max_rps).await?;
         }
         let manifest_role = load_valid(Path::new(&self.manifest.path)).ok();
@@ -514,28 +514,4 @@ impl SavedPlan {
         }
         Ok(())
     }
-}
-
-/// Rebuilds the import files of a saved plan, split as `import_file` splits them.
-fn split_rows(header: &[String], rows: &[String], usernames: &[String]) -> Vec<ImportFile> {
-    let header_line = format!("{}\n", header.join(","));
-    let mut files = Vec::new();
-    let mut current = ImportFile { bytes: header_line.clone().into_bytes(), usernames: Vec::new() };
-    for (row, username) in rows.iter().zip(usernames) {
-        let full = current.usernames.len() >= crate::import_file::MAX_ROWS
-            || current.bytes.len() + row.len() + 1 > crate::import_file::MAX_BYTES;
-        if full {
-            files.push(std::mem::replace(
-                &mut current,
-                ImportFile { bytes: header_line.clone().into_bytes(), usernames: Vec::new() },
-            ));
-        }
-        current.bytes.extend_from_slice(row.as_bytes());
-        current.bytes.push(b'\n');
-        current.usernames.push(username.clone());
-    }
-    if !current.usernames.is_empty() {
-        files.push(current);
-    }
-    files
 }
