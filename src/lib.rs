@@ -54,9 +54,6 @@ pub fn run(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> ExitS
     let printer = Printer::new(&settings);
     match commands::run(cli.command, &settings, &printer) {
         Ok(status) => status,
-        Err(report) if report.downcast_ref::<std::io::Error>().is_some_and(output::is_broken_pipe) => {
-            ExitStatus::Success
-        }
         Err(report) => {
             printer.error_report(&render_report(report.as_ref(), settings.color_stderr, settings.stderr_is_terminal));
             ExitStatus::Failure

@@ -474,11 +474,7 @@ impl SavedPlan {
                 manifest.display()
             )
         })?;
-        let digest = {
-            use sha2::Digest;
-            format!("{:x}", sha2::Sha256::digest(&current))
-        };
-        if digest != self.manifest.digest {
+        if crate::manifest::validate::digest(&current) != self.manifest.digest {
             miette::bail!(
                 help = "run `cognito-sync plan -o` again and review the new plan",
                 "the saved plan is stale: `{}` changed since the plan was made",

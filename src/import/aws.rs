@@ -277,13 +277,14 @@ impl CognitoImports {
                 }
                 Err(error) => error,
             };
+            // Another run of the same plan may have started this job a moment ago.
+            if error.code() == Some("PreconditionNotMetException")
+                && let Ok(job) = self.describe(pool_id, job_id).await
+                && job.status != JobStatus::Created
+            {
+                return Ok(job);
+            }
             match error.code() {
-                // Another run of the same plan may have started this job a moment ago.
-                Some("PreconditionNotMetException")
-                    if self.describe(pool_id, job_id).await.is_ok_and(|job| job.status != JobStatus::Created) =>
-                {
-                    return self.describe(pool_id, job_id).await;
-                }
                 Some("PreconditionNotMetException") if precondition_retries < 4 => {
                     precondition_retries += 1;
                     let delay = Duration::from_secs(1 << precondition_retries);

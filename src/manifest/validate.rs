@@ -37,6 +37,11 @@ static ROLE_ARN: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^arn:aws[a-z-]*:iam::[0-9]{12}:role/([\w+=,.@-]+/)*[\w+=,.@-]{1,64}$").expect("valid regex")
 });
 
+/// SHA-256 of a manifest file, hex: what a saved plan records to detect a changed manifest.
+pub fn digest(bytes: &[u8]) -> String {
+    format!("{:x}", Sha256::digest(bytes))
+}
+
 /// A manifest that passed every offline check.
 #[derive(Debug, Clone)]
 pub struct ValidManifest {
@@ -196,7 +201,7 @@ pub fn validate(source: &SourceText, raw: RawManifest) -> Result<ValidManifest, 
     }
     Ok(ValidManifest {
         source: source.clone(),
-        digest: format!("{:x}", Sha256::digest(source.text.as_bytes())),
+        digest: digest(source.text.as_bytes()),
         pool_id,
         region,
         role,
