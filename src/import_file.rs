@@ -276,6 +276,7 @@ mod tests {
             username: username.to_owned(),
             attributes: attributes.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect::<BTreeMap<_, _>>(),
             mfa_enabled: None,
+            ..DeclaredUser::default()
         }
     }
 

@@ -104,9 +104,9 @@ pub fn parse(source: &SourceText) -> Result<RawManifest, ManifestError> {
         }
     }
     let whole: Manifest<serde_yaml::Value> = parse_document(text).map_err(fail)?;
-    let Manifest { version, pool, import, rules, defaults, users } = whole;
+    let Manifest { version, pool, import, rules, defaults, groups, users } = whole;
     Ok(RawManifest {
-        head: Manifest { version, pool, import, rules, defaults, users: Vec::new() },
+        head: Manifest { version, pool, import, rules, defaults, groups, users: Vec::new() },
         users: RawUsers::Values(users),
     })
 }

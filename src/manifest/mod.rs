@@ -49,6 +49,10 @@ pub struct Manifest<U = UserSpec> {
     /// Attribute values applied to every user that does not set them itself.
     #[serde(default, skip_serializing_if = "Defaults::is_empty")]
     pub defaults: Defaults,
+    /// The groups the pool must have, by name. Missing ones are created; existing ones are
+    /// never updated or deleted. A value may be left empty (`admins:`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub groups: BTreeMap<String, Option<GroupSpec>>,
     /// The users that must exist in the pool.
     #[serde(default)]
     pub users: Vec<U>,
@@ -89,6 +93,21 @@ impl ImportSettings {
     pub fn role_or_default(&self) -> &str {
         self.role.as_deref().unwrap_or(DEFAULT_ROLE_NAME)
     }
+}
+
+/// One declared group's settings, used when the group is created (CreateGroup).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GroupSpec {
+    /// The group's description (at most 2048 characters).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The group's precedence: the lower, the more its role wins in tokens (0 or more).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub precedence: Option<i64>,
+    /// The ARN of the IAM role that the group's members get in identity pools.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role_arn: Option<String>,
 }
 
 /// The team's rules, enforced before import (Cognito itself does not enforce them).
@@ -171,6 +190,12 @@ macro_rules! attribute_types {
             /// Custom attributes by name, without the `custom:` prefix.
             #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
             pub custom: BTreeMap<String, String>,
+            /// Whether users are enabled (default true); `false` disables them.
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub enabled: Option<bool>,
+            /// The groups every user belongs to, unless a user lists its own `groups`.
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub groups: Option<Vec<String>>,
         }
 
         /// One user that must exist in the pool.
@@ -188,6 +213,14 @@ macro_rules! attribute_types {
             /// column `custom:<name>` and must exist in the pool.
             #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
             pub custom: BTreeMap<String, String>,
+            /// Whether the user is enabled (default: `defaults.enabled`, else true). `false`
+            /// disables the user (never deletes it); `true` enables a disabled one.
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub enabled: Option<bool>,
+            /// The groups the user belongs to: each declared under `groups` or existing in the
+            /// pool. Replaces `defaults.groups`. Memberships are added, never removed.
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub groups: Option<Vec<String>>,
         }
 
         /// Every standard attribute the manifest can set, in the order of Cognito's CSV header.

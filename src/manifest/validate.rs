@@ -22,6 +22,16 @@ pub const MAX_VALUE_CHARS: usize = 2048;
 pub const MAX_USERNAME_CHARS: usize = 128;
 /// Cognito's limit on a custom attribute name. \[ATTR\]
 pub const MAX_CUSTOM_NAME_CHARS: usize = 20;
+/// Cognito's limit on a group name. \[MODEL: GroupNameType\]
+pub const MAX_GROUP_NAME_CHARS: usize = 128;
+/// Cognito's limit on a group description. \[MODEL: DescriptionType\]
+pub const MAX_GROUP_DESCRIPTION_CHARS: usize = 2048;
+/// How many groups one user can belong to. \[QUOTAS\] (reference §10)
+pub const MAX_GROUPS_PER_USER: usize = 100;
+/// How many groups one pool can hold. \[QUOTAS\] (reference §10)
+pub const MAX_GROUPS_PER_POOL: usize = 10_000;
+/// PrecedenceType: a non-negative 32-bit integer. \[MODEL\]
+pub const MAX_PRECEDENCE: i64 = i32::MAX as i64;
 
 /// Cognito's UsernameType and CustomAttributeNameType: letters, marks, symbols, numbers
 /// and punctuation, no separators. \[MODEL\]
@@ -54,7 +64,28 @@ pub struct ValidManifest {
     pub role: String,
     pub scoped_trust: bool,
     pub username_pattern: Option<UsernamePattern>,
+    /// The top-level `groups:` map: the groups the pool must have.
+    pub groups: BTreeMap<String, DeclaredGroup>,
     pub users: Vec<DeclaredUser>,
+}
+
+/// One group declared under `groups:`, with the settings CreateGroup is given.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DeclaredGroup {
+    pub description: Option<String>,
+    pub precedence: Option<i64>,
+    pub role_arn: Option<String>,
+}
+
+impl ValidManifest {
+    /// Every group name the manifest mentions: declared under `groups:` or listed by a user.
+    pub fn referenced_groups(&self) -> std::collections::BTreeSet<String> {
+        let mut names: std::collections::BTreeSet<String> = self.groups.keys().cloned().collect();
+        for user in &self.users {
+            names.extend(user.groups.iter().cloned());
+        }
+        names
+    }
 }
 
 /// The team's username rule, compiled.
@@ -65,7 +96,7 @@ pub struct UsernamePattern {
 }
 
 /// One declared user with defaults applied and values in Cognito's stored form.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DeclaredUser {
     /// Position in `users`, for messages that point back into the manifest.
     pub index: usize,
@@ -75,6 +106,10 @@ pub struct DeclaredUser {
     /// `birthdate` is ISO `YYYY-MM-DD`, `updated_at` is epoch seconds.
     pub attributes: BTreeMap<String, String>,
     pub mfa_enabled: Option<bool>,
+    /// The declared enabled state (`enabled`, else `defaults.enabled`, else true).
+    pub enabled: bool,
+    /// The groups the user must belong to (`groups`, else `defaults.groups`), sorted.
+    pub groups: Vec<String>,
 }
 
 impl ValidManifest {
@@ -122,6 +157,18 @@ pub fn validate(source: &SourceText, raw: RawManifest) -> Result<ValidManifest, 
         }
     }
 
+    let groups = checker.groups(&raw.head.groups);
+    let default_groups = match &defaults.groups {
+        Some(list) => checker.group_list(list, ManifestPath::top("defaults.groups"), None),
+        None => Some(Vec::new()),
+    };
+    let defaults_for_users = UserDefaults {
+        values: default_values,
+        custom: default_custom,
+        enabled: defaults.enabled.unwrap_or(true),
+        groups: default_groups.unwrap_or_default(),
+    };
+
     let mut users = Vec::with_capacity(raw.users.len());
     let mut seen: HashMap<String, (usize, String)> = HashMap::with_capacity(raw.users.len());
     let mut accept =
@@ -133,7 +180,7 @@ pub fn validate(source: &SourceText, raw: RawManifest) -> Result<ValidManifest, 
             match parsed {
                 Ok(spec) => {
                     checker.username(index, &spec.username);
-                    if let Some(user) = checker.user(index, &spec, &default_values, &default_custom) {
+                    if let Some(user) = checker.user(index, &spec, &defaults_for_users) {
                         users.push(user);
                     }
                 }
@@ -207,8 +254,17 @@ pub fn validate(source: &SourceText, raw: RawManifest) -> Result<ValidManifest, 
         role,
         scoped_trust: raw.head.import.scoped_trust,
         username_pattern,
+        groups,
         users,
     })
+}
+
+/// What `defaults` gives every user, checked once.
+struct UserDefaults {
+    values: BTreeMap<&'static str, String>,
+    custom: BTreeMap<String, String>,
+    enabled: bool,
+    groups: Vec<String>,
 }
 
 /// The parts of a raw manifest, taken apart so that defaults can be moved out.
@@ -408,18 +464,16 @@ impl<'a> Checker<'a> {
         }
     }
 
-    fn user(
-        &mut self,
-        index: usize,
-        spec: &UserSpec,
-        default_values: &BTreeMap<&'static str, String>,
-        default_custom: &BTreeMap<String, String>,
-    ) -> Option<DeclaredUser> {
+    fn user(&mut self, index: usize, spec: &UserSpec, defaults: &UserDefaults) -> Option<DeclaredUser> {
         let name = spec.username.as_str();
         let before = self.problems.len();
         let mut attributes: BTreeMap<String, String> =
-            default_values.iter().map(|(column, value)| ((*column).to_owned(), value.clone())).collect();
-        attributes.extend(default_custom.iter().map(|(k, v)| (k.clone(), v.clone())));
+            defaults.values.iter().map(|(column, value)| ((*column).to_owned(), value.clone())).collect();
+        attributes.extend(defaults.custom.iter().map(|(k, v)| (k.clone(), v.clone())));
+        let groups = match &spec.groups {
+            Some(list) => self.group_list(list, ManifestPath::user(index, "groups"), Some(name)).unwrap_or_default(),
+            None => defaults.groups.clone(),
+        };
         for (attribute, value) in spec.standard_values() {
             if let Some(text) = self.value(attribute, &value, ManifestPath::user(index, attribute.field), Some(name)) {
                 attributes.insert(attribute.column.to_owned(), text);
@@ -471,7 +525,118 @@ impl<'a> Checker<'a> {
             username: spec.username.clone(),
             attributes,
             mfa_enabled,
+            enabled: spec.enabled.unwrap_or(defaults.enabled),
+            groups,
         })
+    }
+
+    /// Checks the top-level `groups:` map.
+    fn groups(&mut self, groups: &BTreeMap<String, Option<super::GroupSpec>>) -> BTreeMap<String, DeclaredGroup> {
+        if groups.len() > MAX_GROUPS_PER_POOL {
+            self.report(
+                ManifestPath::top("groups"),
+                None,
+                format!("{} groups are declared; a Cognito pool holds at most {MAX_GROUPS_PER_POOL}", groups.len()),
+                "declare fewer groups",
+            );
+        }
+        let mut declared = BTreeMap::new();
+        for (name, spec) in groups {
+            let spec = spec.clone().unwrap_or_default();
+            let path = |field: &str| {
+                ManifestPath::top(if field.is_empty() {
+                    format!("groups.{name}")
+                } else {
+                    format!("groups.{name}.{field}")
+                })
+            };
+            let before = self.problems.len();
+            if let Some((message, help)) = check_group_name(name) {
+                self.report(path(""), None, message, help);
+            }
+            if let Some(description) = &spec.description {
+                let chars = description.chars().count();
+                if chars > MAX_GROUP_DESCRIPTION_CHARS {
+                    self.report(
+                        path("description"),
+                        None,
+                        format!("the description of group `{name}` is {chars} characters long"),
+                        format!("Cognito stores at most {MAX_GROUP_DESCRIPTION_CHARS} characters; shorten it"),
+                    );
+                }
+            }
+            if let Some(precedence) = spec.precedence
+                && !(0..=MAX_PRECEDENCE).contains(&precedence)
+            {
+                self.report(
+                    path("precedence"),
+                    None,
+                    format!("precedence `{precedence}` of group `{name}` is out of range"),
+                    format!("write a whole number from 0 to {MAX_PRECEDENCE}; lower wins"),
+                );
+            }
+            if let Some(role_arn) = &spec.role_arn
+                && !ROLE_ARN.is_match(role_arn)
+            {
+                self.report(
+                    path("role_arn"),
+                    None,
+                    format!("`{role_arn}` is not an IAM role ARN"),
+                    "write the role's ARN, e.g. `arn:aws:iam::123456789012:role/admins`",
+                );
+            }
+            if self.problems.len() == before {
+                declared.insert(
+                    name.clone(),
+                    DeclaredGroup {
+                        description: spec.description,
+                        precedence: spec.precedence,
+                        role_arn: spec.role_arn,
+                    },
+                );
+            }
+        }
+        declared
+    }
+
+    /// Checks one `groups:` list (a user's or `defaults`'); the sorted names, or `None` after
+    /// reporting.
+    fn group_list(&mut self, list: &[String], path: ManifestPath, username: Option<&str>) -> Option<Vec<String>> {
+        let before = self.problems.len();
+        let mut seen = std::collections::BTreeSet::new();
+        for name in list {
+            if let Some((message, help)) = check_group_name(name) {
+                self.report(path.clone(), username, message, help);
+            } else if !seen.insert(name.as_str()) {
+                self.report(path.clone(), username, format!("group `{name}` is listed twice"), "list each group once");
+            }
+        }
+        if seen.len() > MAX_GROUPS_PER_USER {
+            self.report(
+                path.clone(),
+                username,
+                format!("{} groups are listed; a Cognito user belongs to at most {MAX_GROUPS_PER_USER}", seen.len()),
+                "list fewer groups",
+            );
+        }
+        (self.problems.len() == before).then(|| seen.into_iter().map(str::to_owned).collect())
+    }
+}
+
+/// Cognito's GroupNameType: 1 to 128 letters, marks, symbols, numbers or punctuation.
+/// \[MODEL: GroupNameType\]
+fn check_group_name(name: &str) -> Option<(String, String)> {
+    let help = format!(
+        "a Cognito group name is 1 to {MAX_GROUP_NAME_CHARS} letters, digits, symbols or punctuation, without spaces"
+    );
+    if name.is_empty() {
+        Some(("a group name is empty".to_owned(), help))
+    } else if name.chars().count() > MAX_GROUP_NAME_CHARS {
+        Some((format!("group name `{name}` is longer than {MAX_GROUP_NAME_CHARS} characters"), help))
+    } else if !is_cognito_name(name) {
+        Some((format!("group name `{}` has a space or a character Cognito does not allow", name.escape_debug()), help))
+    } else {
+        None
     }
 }
 
@@ -720,5 +885,53 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(problems.len(), 2, "{problems:#?}");
+    }
+
+    #[test]
+    fn groups_and_enabled_with_defaults() {
+        let manifest = check(
+            "version: 1\npool:\n  id: us-east-1_X1\ngroups:\n  staff:\n  admins:\n    description: Admins\n    precedence: 1\n    role_arn: arn:aws:iam::123456789012:role/admins\ndefaults:\n  groups: [staff]\n  enabled: true\nusers:\n  - username: a\n    email: a@example.com\n    groups: [staff, admins]\n  - username: b\n    email: b@example.com\n    enabled: false\n  - username: c\n    email: c@example.com\n    groups: []\n",
+        )
+        .unwrap();
+        assert_eq!(manifest.groups["staff"], DeclaredGroup::default());
+        assert_eq!(manifest.groups["admins"].precedence, Some(1));
+        let [a, b, c] = &manifest.users[..] else { panic!() };
+        assert_eq!((a.enabled, a.groups.clone()), (true, vec!["admins".to_owned(), "staff".to_owned()]));
+        assert_eq!((b.enabled, b.groups.clone()), (false, vec!["staff".to_owned()]));
+        assert_eq!((c.enabled, c.groups.clone()), (true, vec![]));
+        assert_eq!(manifest.referenced_groups().into_iter().collect::<Vec<_>>(), ["admins", "staff"]);
+        // Without any of it, users are enabled and in no group.
+        let plain = users("  - username: d\n    email: d@example.com\n").unwrap();
+        assert_eq!((plain.users[0].enabled, plain.users[0].groups.len()), (true, 0));
+    }
+
+    #[test]
+    fn group_problems() {
+        let many: Vec<String> = (0..101).map(|i| format!("g{i}")).collect();
+        let problems = check(&format!(
+            "version: 1\npool:\n  id: us-east-1_X1\ngroups:\n  'bad name': {{}}\n  ok:\n    precedence: -1\n    role_arn: not-an-arn\n    colour: red\nusers:\n  - username: a\n    email: a@example.com\n    groups: [x, x, '']\n  - username: b\n    email: b@example.com\n    groups: [{}]\n",
+            many.join(", ")
+        ))
+        .unwrap_err();
+        assert_eq!(problems, ["groups.ok.colour: unknown key `colour`"], "{problems:#?}");
+        let problems = check(
+            "version: 1\npool:\n  id: us-east-1_X1\ngroups:\n  'bad name': {}\n  ok:\n    precedence: -1\n    role_arn: not-an-arn\nusers:\n  - username: a\n    email: a@example.com\n    groups: [x, x, '']\n",
+        )
+        .unwrap_err();
+        assert_eq!(
+            problems,
+            [
+                "groups.bad name: group name `bad name` has a space or a character Cognito does not allow",
+                "groups.ok.precedence: precedence `-1` of group `ok` is out of range",
+                "groups.ok.role_arn: `not-an-arn` is not an IAM role ARN",
+                "users[0].groups (`a`): a group name is empty",
+                "users[0].groups (`a`): group `x` is listed twice",
+            ],
+            "{problems:#?}"
+        );
+        let problems =
+            users(&format!("  - username: b\n    email: b@example.com\n    groups: [{}]\n", many.join(", ")))
+                .unwrap_err();
+        assert_eq!(problems, ["users[0].groups (`b`): 101 groups are listed; a Cognito user belongs to at most 100"]);
     }
 }

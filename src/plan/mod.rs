@@ -232,6 +232,7 @@ pub fn diff(manifest: &ValidManifest, pool: &ObservedPool) -> Result<Plan, Vec<P
                 username: u.username.clone(),
                 attributes: u.attributes.clone(),
                 mfa_enabled: Some(u.mfa_enabled),
+                ..DeclaredUser::default()
             })
             .collect();
         match build_files(&pool.csv_header, &rows.iter().collect::<Vec<_>>(), pool.mfa) {
