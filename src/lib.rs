@@ -55,7 +55,11 @@ pub fn run(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> ExitS
     match commands::run(cli.command, &settings, &printer) {
         Ok(status) => status,
         Err(report) => {
-            printer.error_report(&render_report(report.as_ref(), settings.color_stderr, settings.stderr_is_terminal));
+            let mut rendered = render_report(report.as_ref(), settings.color_stderr, settings.stderr_is_terminal);
+            if let Some(manifest_error) = report.downcast_ref::<manifest::ManifestError>() {
+                rendered.push_str(&manifest_error.compact_tail());
+            }
+            printer.error_report(&rendered);
             ExitStatus::Failure
         }
     }

@@ -1,0 +1,112 @@
+//! Hostile and very large manifests (issue #10): every one ends with exit 1, a located
+//! message, bounded stderr, no AWS request and no panic.
+
+use crate::common::{Run, Workspace, cognito_sync};
+
+const HEAD: &str = "version: 1\npool:\n  id: us-east-1_AbC123\nusers:\n";
+
+/// Runs `command` (`validate` or `plan`) on `text` with an endpoint that refuses every
+/// connection, and checks the contract: exit 1, nothing on stdout, no attempt to reach AWS.
+/// Returns stderr.
+fn rejected(command: &str, text: &str) -> String {
+    let ws = Workspace::new();
+    let path = ws.write("users.yaml", text);
+    let run: Run = cognito_sync()
+        .current_dir(ws.path())
+        .arg(command)
+        .arg(&path)
+        .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .output()
+        .unwrap()
+        .into();
+    assert_eq!(run.code, 1, "stderr: {}", &run.stderr[..run.stderr.len().min(4000)]);
+    assert_eq!(run.stdout, "");
+    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+    assert!(!run.stderr.contains("127.0.0.1:9"), "an AWS request was attempted:\n{}", run.stderr);
+    run.stderr
+}
+
+fn assert_contains(haystack: &str, needles: &[&str]) {
+    for needle in needles {
+        assert!(haystack.contains(needle), "missing {needle:?} in:\n{}", &haystack[..haystack.len().min(6000)]);
+    }
+}
+
+// See: #10. Each snippet used to be placed by scanning the text from its start: 10k bad
+// users took 33 s. Now the first problems get a snippet and the rest one line each.
+#[test]
+fn many_bad_users_first_in_detail_then_one_line_each_then_the_count() {
+    let mut text = String::from(HEAD);
+    for i in 0..3000 {
+        text.push_str(&format!("  - username: user{i}\n    email: user{i}@bad\n"));
+    }
+    let err = rejected("plan", &text);
+    assert_eq!(err.matches("╭─[").count(), 20, "20 snippets");
+    let last = 5 + 2 * 2999 + 1;
+    assert_contains(
+        &err,
+        &[
+            "3000 problems in manifest",
+            "users.yaml:6:5]",
+            &format!(
+                "users.yaml:{last}:5 users[2999].email (`user2999`): `user2999@bad` is not a valid email address\n"
+            ),
+            "users.yaml`: the first 20 with a snippet, the other 2980 one per line\n",
+        ],
+    );
+    assert!(err.len() < 3000 * 200, "{} bytes of stderr", err.len());
+    assert!(err.trim_end().ends_with("one per line"), "the count comes last");
+}
+
+// See: #10. A 20 MB value printed 94 MB of stderr: the whole line and its underline.
+#[test]
+fn a_huge_value_shows_a_short_window() {
+    let text = format!("{HEAD}  - username: a\n    email: a@example.com\n    nickname: {}\n", "v".repeat(3_000_000));
+    let err = rejected("validate", &text);
+    assert_contains(&err, &["users[0].nickname (`a`): `nickname` is 3000000 characters long", "users.yaml:7:5]"]);
+    assert!(err.len() < 2000, "{} bytes of stderr:\n{err}", err.len());
+    // An invalid phone number is quoted in the message: cut in the middle.
+    let text = format!("{HEAD}  - username: a\n    phone_number: '+1{}x'\n", "5".repeat(2000));
+    let err = rejected("validate", &text);
+    assert_contains(&err, &["characters)…", "555x` is not in E.164 form"]);
+    assert!(err.len() < 3000, "{} bytes of stderr", err.len());
+}
+
+// See: #10. An error past column 65,535 of a one-line JSON manifest panicked in miette.
+#[test]
+fn an_error_far_along_a_one_line_json_manifest() {
+    let users: Vec<String> =
+        (0..4000).map(|i| format!("{{\"username\": \"user{i}\", \"email\": \"user{i}@example.com\"}}")).collect();
+    let text = format!(
+        "{{\"version\": 1, \"pool\": {{\"id\": \"us-east-1_AbC123\"}}, \"users\": [{}], \"import\": {{\"scoped_trust\": \"maybe\"}}}}",
+        users.join(", ")
+    );
+    assert!(text.len() > 100_000);
+    let err = rejected("validate", &text);
+    let column = text.find("\"maybe\"").unwrap() + 1;
+    assert_contains(
+        &err,
+        &["import.scoped_trust: expected a boolean, found string \"maybe\"", &format!("users.yaml:1:{column}]")],
+    );
+    assert!(err.len() < 2000, "{} bytes of stderr", err.len());
+    // A syntax error there too.
+    let text = format!("{}]", &text[..text.len() - 1]);
+    let err = rejected("validate", &text);
+    assert_contains(&err, &["users.yaml:1:"]);
+    assert!(err.len() < 2000, "{} bytes of stderr", err.len());
+}
+
+// See: #10. A 20 MB key panicked in miette.
+#[test]
+fn a_huge_key() {
+    let text = format!("{HEAD}  - username: a\n    {}: x\n", "k".repeat(3_000_000));
+    let err = rejected("validate", &text);
+    assert_contains(&err, &["users.yaml:6:"]);
+    assert!(err.len() < 2000, "{} bytes of stderr", err.len());
+    let text = format!("{HEAD}  - username: a\n    email: a@example.com\n    custom: {{ {}: x }}\n", "k".repeat(1000));
+    let err = rejected("validate", &text);
+    assert_contains(&err, &["characters)…", "is not a name Cognito allows for a custom attribute"]);
+    assert!(err.len() < 2000, "{} bytes of stderr", err.len());
+}
