@@ -53,13 +53,36 @@ pub type ManifestSource = SourceText;
 /// Reads and parses the manifest at `path`. Syntax, top-level type errors and the version
 /// are checked here; user entries are checked by [`super::validate()`].
 pub fn load(path: &Path) -> Result<(ManifestSource, RawManifest), ManifestError> {
-    let bytes = std::fs::read(path).map_err(|e| ManifestError::read(path.to_owned(), e))?;
+    let bytes = read_bounded(path)?;
     let text = String::from_utf8(bytes).map_err(|e| {
         ManifestError::read(path.to_owned(), std::io::Error::new(std::io::ErrorKind::InvalidData, e.utf8_error()))
     })?;
     let source = SourceText { path: path.to_owned(), text: Arc::from(text) };
     let raw = parse(&source)?;
     Ok((source, raw))
+}
+
+/// The largest manifest cognito-sync reads: 256 MiB, over a million users of a dozen
+/// attributes each (README, "Limits"). Checked before reading a regular file; devices, pipes
+/// and FIFOs (`/dev/zero`, `<(generate)`) are read up to the same bound, never further.
+pub const MAX_MANIFEST_BYTES: u64 = 256 * 1024 * 1024;
+
+/// Reads at most [`MAX_MANIFEST_BYTES`] of `path`; a larger file is an error.
+fn read_bounded(path: &Path) -> Result<Vec<u8>, ManifestError> {
+    use std::io::Read;
+    let read_error = |e| ManifestError::read(path.to_owned(), e);
+    let file = std::fs::File::open(path).map_err(read_error)?;
+    let metadata = file.metadata().map_err(read_error)?;
+    if metadata.is_file() && metadata.len() > MAX_MANIFEST_BYTES {
+        return Err(ManifestError::too_large(path.to_owned(), Some(metadata.len()), MAX_MANIFEST_BYTES));
+    }
+    let capacity = if metadata.is_file() { metadata.len() as usize } else { 64 * 1024 };
+    let mut bytes = Vec::with_capacity(capacity);
+    file.take(MAX_MANIFEST_BYTES + 1).read_to_end(&mut bytes).map_err(read_error)?;
+    if bytes.len() as u64 > MAX_MANIFEST_BYTES {
+        return Err(ManifestError::too_large(path.to_owned(), None, MAX_MANIFEST_BYTES));
+    }
+    Ok(bytes)
 }
 
 /// Whether the text uses anchors, aliases or tags (`&a`, `*a`, `!tag` at the start of a

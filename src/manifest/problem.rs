@@ -246,6 +246,8 @@ pub enum ManifestError {
         source: std::io::Error,
         help: String,
     },
+    #[error("manifest `{}` is {}, over the limit of {} MiB", path.display(), size.map_or_else(|| "longer".to_owned(), |s| format!("{s} bytes")), limit >> 20)]
+    TooLarge { path: PathBuf, size: Option<u64>, limit: u64 },
     #[error("{headline}")]
     Invalid { headline: String, problems: Vec<LocatedProblem>, excerpts: Arc<Excerpts> },
 }
@@ -262,6 +264,10 @@ impl ManifestError {
             _ => "check that the path names a readable file".to_owned(),
         };
         ManifestError::Read { path, source, help }
+    }
+
+    pub fn too_large(path: PathBuf, size: Option<u64>, limit: u64) -> Self {
+        ManifestError::TooLarge { path, size, limit }
     }
 
     /// Sorts and deduplicates `problems` and attaches the source text to each.
@@ -312,7 +318,7 @@ impl ManifestError {
     pub fn problems(&self) -> impl Iterator<Item = &Problem> {
         let located: &[LocatedProblem] = match self {
             ManifestError::Invalid { problems, .. } => problems,
-            ManifestError::Read { .. } => &[],
+            ManifestError::Read { .. } | ManifestError::TooLarge { .. } => &[],
         };
         located.iter().map(|l| &l.problem)
     }
@@ -322,6 +328,9 @@ impl Diagnostic for ManifestError {
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
         match self {
             ManifestError::Read { help, .. } => Some(Box::new(help)),
+            ManifestError::TooLarge { .. } => Some(Box::new(
+                "cognito-sync reads manifests of up to 256 MiB, over a million users (README, \"Limits\"); check that the path names the manifest, not a device or an endless stream",
+            )),
             ManifestError::Invalid { .. } => Some(Box::new(
                 "nothing was changed and no file was written; fix the problems below and run the command again",
             )),
@@ -333,7 +342,7 @@ impl Diagnostic for ManifestError {
             ManifestError::Invalid { problems, .. } => {
                 Some(Box::new(problems.iter().take(DETAILED_PROBLEMS).map(|p| p as &dyn Diagnostic)))
             }
-            ManifestError::Read { .. } => None,
+            ManifestError::Read { .. } | ManifestError::TooLarge { .. } => None,
         }
     }
 }

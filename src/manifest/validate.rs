@@ -696,15 +696,34 @@ fn is_cognito_name(name: &str) -> bool {
     COGNITO_NAME.is_match(name)
 }
 
+/// The name of a character that is not a control character but still breaks a line or a
+/// field of Cognito's CSV: every Unicode line and paragraph separator (categories Zl and Zp),
+/// and the byte-order mark, which Cognito's CSV must not contain. \[CSV\]
+fn unwritable_in_csv(c: char) -> Option<&'static str> {
+    match c {
+        '\u{2028}' => Some("a Unicode LINE SEPARATOR"),
+        '\u{2029}' => Some("a Unicode PARAGRAPH SEPARATOR"),
+        '\u{FEFF}' => Some("a ZERO WIDTH NO-BREAK SPACE (byte-order mark)"),
+        _ => None,
+    }
+}
+
 /// The checks every text value needs before it can go into Cognito's CSV.
 fn check_text(value: &str) -> Result<(), (String, String)> {
     if value.is_empty() {
         return Err(("is empty".to_owned(), "remove the key instead of leaving it empty".to_owned()));
     }
-    if let Some(c) = value.chars().find(|c| c.is_control()) {
-        let what = if c == '\n' || c == '\r' { "a line break" } else { "a control character" };
+    if let Some(c) = value.chars().find(|&c| c.is_control() || unwritable_in_csv(c).is_some()) {
+        let what = match c {
+            '\n' | '\r' | '\u{85}' => "a line break".to_owned(),
+            c if c.is_control() => "a control character".to_owned(),
+            c => unwritable_in_csv(c).unwrap_or_default().to_owned(),
+        };
         return Err((
-            format!("contains {what} ({})", c.escape_debug()),
+            match c.is_control() {
+                true => format!("contains {what} ({})", c.escape_debug()),
+                false => format!("contains {what} (U+{:04X})", u32::from(c)),
+            },
             "remove it: Cognito's CSV import has no documented way to carry it".to_owned(),
         ));
     }
@@ -819,6 +838,24 @@ mod tests {
         .unwrap_err();
         assert_eq!(problems.len(), 4, "{problems:#?}");
         assert!(problems[0].contains("`address` contains a line break"), "{problems:#?}");
+    }
+
+    // See: #10. They passed validation and went raw into the CSV.
+    #[test]
+    fn unicode_separators_and_the_byte_order_mark() {
+        let problems = users(
+            "  - username: a\n    email: a@example.com\n    address: \"1 Main St\\u2028Springfield\"\n    nickname: \"x\\u2029y\"\n    given_name: \"\\uFEFFAnn\"\n    custom:\n      note: \"a\\x85b\"\n",
+        )
+        .unwrap_err();
+        assert_eq!(
+            problems,
+            [
+                "users[0].address (`a`): `address` contains a Unicode LINE SEPARATOR (U+2028)",
+                "users[0].nickname (`a`): `nickname` contains a Unicode PARAGRAPH SEPARATOR (U+2029)",
+                "users[0].given_name (`a`): `given_name` contains a ZERO WIDTH NO-BREAK SPACE (byte-order mark) (U+FEFF)",
+                "users[0].custom.note (`a`): contains a line break (\\u{85})",
+            ]
+        );
     }
 
     #[test]

@@ -110,3 +110,34 @@ fn a_huge_key() {
     assert_contains(&err, &["characters)…", "is not a name Cognito allows for a custom attribute"]);
     assert!(err.len() < 2000, "{} bytes of stderr", err.len());
 }
+
+// See: #10. `/dev/zero` as the manifest grew without bound.
+#[test]
+fn a_manifest_past_the_size_limit_is_refused_before_reading() {
+    let ws = Workspace::new();
+    let path = ws.path().join("users.yaml");
+    // Sparse: the size is checked before anything is read.
+    std::fs::File::create(&path).unwrap().set_len(cognito_sync::manifest::load::MAX_MANIFEST_BYTES + 1).unwrap();
+    let started = std::time::Instant::now();
+    let run: Run = cognito_sync().arg("plan").arg(&path).output().unwrap().into();
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    assert_contains(
+        &run.stderr,
+        &["is 268435457 bytes, over the limit of 256 MiB", "help: cognito-sync reads manifests of up to 256 MiB"],
+    );
+    // A device is read up to the same bound, then refused.
+    let run: Run = cognito_sync().args(["validate", "/dev/zero"]).output().unwrap().into();
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_contains(&run.stderr, &["manifest `/dev/zero` is longer, over the limit of 256 MiB\n"]);
+}
+
+// See: #10. U+2028, U+2029 and U+FEFF passed validation and went raw into the CSV.
+#[test]
+fn unicode_separators_are_refused_by_name() {
+    let err = rejected(
+        "plan",
+        &format!("{HEAD}  - username: a\n    email: a@example.com\n    address: \"1 Main St\u{2028}Springfield\"\n"),
+    );
+    assert_contains(&err, &["`address` contains a Unicode LINE SEPARATOR (U+2028)", "users.yaml:7:5]"]);
+}
