@@ -84,9 +84,9 @@ pub enum Command {
     Apply(ApplyArgs),
     /// Write a manifest from an existing pool, to adopt it: every user, sorted by username
     ///
-    /// The pool is `--pool-id` (or `COGNITO_SYNC_POOL_ID`); without it, the `pool.id` of the
-    /// manifest `--manifest` (default `users.yaml`), e.g. to refresh it with `-o users.yaml
-    /// --force`. Each user gets its importable standard attributes (not `sub`) and custom
+    /// The pool is `--pool-id` (or `COGNITO_SYNC_POOL_ID`); without it, the `pool.id` of
+    /// MANIFEST (default `users.yaml`), e.g. to refresh it with `export users.yaml -o
+    /// users.yaml --force`. Each user gets its importable standard attributes (not `sub`) and custom
     /// attributes; a value a manifest cannot hold (a line break, an invalid email...) is left
     /// out with a warning, and a user the manifest cannot declare (no email and no phone) is
     /// skipped with a warning, so that the file always passes `validate` and `plan` on it
@@ -96,7 +96,7 @@ pub enum Command {
     Export(ExportArgs),
     /// List the pool's recent import jobs, or show one job and its failed and skipped rows
     ///
-    /// The pool is `--pool-id` or the manifest's `pool.id`. Without `JOB_ID`: the newest
+    /// The pool is `--pool-id` or MANIFEST's `pool.id`. Without `JOB_ID`: the newest
     /// jobs first, with status, counts and creation time (UTC); `*` marks the jobs
     /// cognito-sync made (named `cognito-sync-...`). With `JOB_ID`: the job's details,
     /// Cognito's completion message, its CloudWatch log group, stream and console link,
@@ -114,17 +114,37 @@ pub enum Command {
     Man,
 }
 
+impl Command {
+    /// The subcommand's name, as typed.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::Validate(_) => "validate",
+            Command::Schema => "schema",
+            Command::Plan(_) => "plan",
+            Command::Role(_) => "role",
+            Command::Apply(_) => "apply",
+            Command::Export(_) => "export",
+            Command::Jobs(_) => "jobs",
+            Command::Completions(_) => "completions",
+            Command::Man => "man",
+        }
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct ExportArgs {
+    /// The manifest whose `pool.id` names the pool when `--pool-id` is not given
+    #[arg(value_name = "MANIFEST")]
+    pub manifest_path: Option<PathBuf>,
     /// Write the manifest to FILE (mode 0600: it holds personal data) instead of stdout
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: Option<PathBuf>,
     /// Replace FILE if it exists
     #[arg(long)]
     pub force: bool,
-    /// The manifest whose `pool.id` names the pool when `--pool-id` is not given
-    #[arg(long, value_name = "MANIFEST", default_value = crate::manifest::DEFAULT_MANIFEST)]
-    pub manifest: PathBuf,
+    /// The same as `MANIFEST` (the form of earlier versions)
+    #[arg(long = "manifest", value_name = "MANIFEST", hide = true, conflicts_with = "manifest_path")]
+    pub manifest_flag: Option<PathBuf>,
     /// Send at most this many requests per second to Cognito (ListUsers allows 30 per
     /// account and region); throttling is also retried with backoff
     #[arg(long, value_name = "N", default_value_t = crate::pool::aws::DEFAULT_MAX_RPS,
@@ -134,6 +154,10 @@ pub struct ExportArgs {
 
 #[derive(Debug, Args)]
 pub struct JobsArgs {
+    /// The manifest whose `pool.id` names the pool when `--pool-id` is not given (default
+    /// `users.yaml`); a lone `import-...` argument is a job id
+    #[arg(value_name = "MANIFEST")]
+    pub manifest_path: Option<PathBuf>,
     /// An import job id (`import-...`): show that job and its failed and skipped rows
     #[arg(value_name = "JOB_ID")]
     pub job_id: Option<String>,
@@ -143,9 +167,34 @@ pub struct JobsArgs {
     /// Show at most N jobs, newest first (0: all)
     #[arg(long, value_name = "N", default_value_t = 20)]
     pub limit: usize,
-    /// The manifest whose `pool.id` names the pool when `--pool-id` is not given
-    #[arg(long, value_name = "MANIFEST", default_value = crate::manifest::DEFAULT_MANIFEST)]
-    pub manifest: PathBuf,
+    /// The same as `MANIFEST` (the form of earlier versions)
+    #[arg(long = "manifest", value_name = "MANIFEST", hide = true)]
+    pub manifest_flag: Option<PathBuf>,
+}
+
+impl JobsArgs {
+    /// The manifest and the job id, from `jobs [MANIFEST] [JOB_ID]`: a lone argument that
+    /// looks like a job id (`import-...`) and names no file is the job id.
+    pub fn targets(&self) -> (PathBuf, Option<String>) {
+        let default = || self.manifest_flag.clone().unwrap_or_else(|| crate::manifest::DEFAULT_MANIFEST.into());
+        match (&self.manifest_path, &self.job_id) {
+            (Some(first), None) if first.to_str().is_some_and(|f| f.starts_with("import-")) && !first.exists() => {
+                (default(), first.to_str().map(str::to_owned))
+            }
+            (Some(manifest), job) => (manifest.clone(), job.clone()),
+            (None, job) => (default(), job.clone()),
+        }
+    }
+}
+
+impl ExportArgs {
+    /// The manifest that names the pool when `--pool-id` is not given.
+    pub fn manifest(&self) -> PathBuf {
+        self.manifest_path
+            .clone()
+            .or_else(|| self.manifest_flag.clone())
+            .unwrap_or_else(|| crate::manifest::DEFAULT_MANIFEST.into())
+    }
 }
 
 #[derive(Debug, Args)]

@@ -50,7 +50,8 @@ pub fn run(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> ExitS
             };
         }
     };
-    let settings = Settings::resolve(&cli.global, &Environment::current());
+    let mut settings = Settings::resolve(&cli.global, &Environment::current());
+    settings.command = cli.command.name();
     let printer = Printer::new(&settings);
     match commands::run(cli.command, &settings, &printer) {
         Ok(status) => status,

@@ -36,6 +36,11 @@ pub struct Settings {
     /// Whether stdin is a terminal (a confirmation prompt is possible).
     pub stdin_is_terminal: bool,
     pub aws: AwsTarget,
+    /// The global AWS flags given on the command line, as typed (`--region` and its value),
+    /// so that a command suggested in a hint works when pasted.
+    pub aws_flags: Vec<String>,
+    /// The subcommand being run (`plan`), for hints that suggest running it again.
+    pub command: &'static str,
 }
 
 /// What the environment says about colour, read once so that tests can set it.
@@ -87,6 +92,17 @@ impl Settings {
             progress: verbosity == Verbosity::Normal && !env.no_progress,
             stderr_is_terminal: env.stderr_is_terminal,
             stdin_is_terminal: env.stdin_is_terminal,
+            aws_flags: [
+                ("--profile", &args.profile),
+                ("--region", &args.region),
+                ("--endpoint-url", &args.endpoint_url),
+                ("--pool-id", &args.pool_id),
+            ]
+            .into_iter()
+            .filter_map(|(flag, value)| value.as_ref().filter(|v| !v.is_empty()).map(|v| (flag, v)))
+            .flat_map(|(flag, value)| [flag.to_owned(), value.clone()])
+            .collect(),
+            command: "",
             aws: AwsTarget {
                 profile: args.profile.clone(),
                 region: args.region.clone(),
@@ -95,6 +111,33 @@ impl Settings {
             },
         }
     }
+}
+
+impl Settings {
+    /// A `cognito-sync` command line to suggest in a hint: `words` (the subcommand, its
+    /// paths and flags), then the AWS flags this run was given, each quoted for a POSIX
+    /// shell when needed, so that it runs as it is when pasted.
+    pub fn suggest<S: AsRef<std::ffi::OsStr>>(&self, words: impl IntoIterator<Item = S>) -> String {
+        let mut line = String::from("cognito-sync");
+        let words: Vec<String> = words.into_iter().map(|w| w.as_ref().to_string_lossy().into_owned()).collect();
+        // A flag the words already carry (e.g. `--pool-id`) is not repeated.
+        let given = |flag: &str| words.iter().any(|w| w == flag);
+        let extra = self.aws_flags.chunks(2).filter(|pair| !given(&pair[0])).flatten();
+        for word in words.iter().chain(extra) {
+            line.push(' ');
+            line.push_str(&shell_quote(word));
+        }
+        line
+    }
+}
+
+/// `word` as one POSIX shell word: unchanged when it is plain, else in single quotes.
+pub fn shell_quote(word: &str) -> String {
+    let plain = !word.is_empty()
+        && word.chars().all(|c| {
+            c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '/' | ':' | '=' | '@' | '%' | '+' | ',')
+        });
+    if plain { word.to_owned() } else { format!("'{}'", word.replace('\'', r"'\''")) }
 }
 
 #[cfg(test)]
@@ -120,6 +163,23 @@ mod tests {
         assert!(settings(&[], Environment { force_color: true, ..Default::default() }).color_stderr);
         assert!(!settings(&[], Environment { term_dumb: true, ..tty }).color_stdout);
         assert!(!settings(&[], Environment::default()).color_stdout);
+    }
+
+    #[test]
+    fn suggested_commands_carry_the_aws_flags_and_quote_paths() {
+        let plain = settings(&[], Environment::default());
+        assert_eq!(plain.suggest(["role", "--create", "users2.yaml"]), "cognito-sync role --create users2.yaml");
+        let flagged =
+            settings(&["--endpoint-url", "http://127.0.0.1:4566", "--pool-id", "eu-west-1_A"], Environment::default());
+        assert_eq!(
+            flagged.suggest(["plan", "my users.yaml"]),
+            "cognito-sync plan 'my users.yaml' --endpoint-url http://127.0.0.1:4566 --pool-id eu-west-1_A"
+        );
+        assert_eq!(
+            flagged.suggest(["jobs", "--pool-id", "eu-west-1_B"]),
+            "cognito-sync jobs --pool-id eu-west-1_B --endpoint-url http://127.0.0.1:4566"
+        );
+        assert_eq!(shell_quote("it's"), r"'it'\''s'");
     }
 
     #[test]

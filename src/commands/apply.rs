@@ -12,7 +12,7 @@ use std::time::Duration;
 use miette::{Context, IntoDiagnostic};
 use serde::{Deserialize, Serialize};
 
-use super::validate::load_valid;
+use super::validate::{load_manifest, load_valid};
 use crate::cli::{ApplyArgs, ReportFormat};
 use crate::error::ExitStatus;
 use crate::import::aws::CognitoImports;
@@ -30,6 +30,8 @@ use crate::settings::Settings;
 
 /// What is to be imported, from a fresh plan or a saved one.
 struct Work {
+    /// The manifest the plan was made from, for hints.
+    manifest: std::path::PathBuf,
     pool_id: String,
     pool_name: String,
     region: String,
@@ -43,11 +45,34 @@ pub fn run(args: &ApplyArgs, settings: &Settings, printer: &Printer) -> miette::
     let saved = args.input.extension().is_some_and(|e| e.eq_ignore_ascii_case("json"));
     // Offline first: an invalid manifest or plan file sends nothing.
     let source = if saved {
-        Source::Saved(Box::new(SavedPlan::read(&args.input)?))
+        Source::Saved(Box::new(SavedPlan::read(&args.input, settings)?))
     } else {
-        Source::Manifest(Box::new(load_valid(&args.input)?))
+        Source::Manifest(Box::new(load_manifest(&args.input, settings)?))
+    };
+    let manifest = match &source {
+        Source::Manifest(_) => args.input.clone(),
+        Source::Saved(plan) => plan.manifest.path.clone().into(),
     };
     super::block_on(apply(args, source, settings, printer))
+        .map_err(|report| runnable_hints(report, args, &manifest, settings))
+}
+
+/// The adapters' hints name commands without this run's paths and flags
+/// ("run `cognito-sync apply` again"): this completes them so that they run when pasted.
+fn runnable_hints(report: miette::Report, args: &ApplyArgs, manifest: &Path, settings: &Settings) -> miette::Report {
+    let report = match report.downcast::<crate::role::RoleError>() {
+        Ok(error) => return super::role::with_hints(error, manifest, settings),
+        Err(report) => report,
+    };
+    let mut report = report;
+    if let Some(error) = report.downcast_mut::<crate::import::aws::ImportError>()
+        && let Some(help) = &mut error.help
+    {
+        *help = help
+            .replace("`cognito-sync apply`", &format!("`{}`", settings.suggest([Path::new("apply"), &args.input])))
+            .replace("`cognito-sync role`", &format!("`{}`", settings.suggest([Path::new("role"), manifest])));
+    }
+    report
 }
 
 enum Source {
@@ -69,8 +94,11 @@ async fn apply(args: &ApplyArgs, source: Source, settings: &Settings, printer: &
     if let Some(active) = jobs.iter().find(|j| j.status.is_active()) {
         if args.no_wait {
             printer.status(format!(
-                "import job `{}` (`{}`) is {} in pool `{pool_id}`; run `cognito-sync apply` again when it has finished",
-                active.id, active.name, active.status
+                "import job `{}` (`{}`) is {} in pool `{pool_id}`; run `{}` again when it has finished",
+                active.id,
+                active.name,
+                active.status,
+                settings.suggest([Path::new("apply"), &args.input])
             ));
             return Ok(ExitStatus::Failure);
         }
@@ -82,8 +110,8 @@ async fn apply(args: &ApplyArgs, source: Source, settings: &Settings, printer: &
         printer.status(format!("import job `{}` ended {}", finished.id, summary_line(&finished)));
         if finished.failed + finished.skipped > 0 {
             printer.status(format!(
-                "its skipped and failed rows, with Cognito's reasons: `cognito-sync jobs {}`",
-                finished.id
+                "its skipped and failed rows, with Cognito's reasons: `{}`",
+                settings.suggest(["jobs", "--pool-id", &pool_id, &finished.id])
             ));
         }
     }
@@ -97,6 +125,7 @@ async fn apply(args: &ApplyArgs, source: Source, settings: &Settings, printer: &
             }
             let rows = plan.rows();
             Work {
+                manifest: args.input.clone(),
                 plan_digest: plan_digest(&plan, &rows),
                 pool_id: plan.pool.id.clone(),
                 pool_name: plan.pool.name.clone(),
@@ -108,7 +137,7 @@ async fn apply(args: &ApplyArgs, source: Source, settings: &Settings, printer: &
         }
         Source::Saved(saved) => {
             let jobs = imports.list_jobs(&pool_id).await?;
-            saved.into_work(&jobs, settings, args.max_rps).await?
+            saved.into_work(&jobs, &args.input, settings, args.max_rps).await?
         }
     };
 
@@ -138,7 +167,8 @@ async fn apply(args: &ApplyArgs, source: Source, settings: &Settings, printer: &
 
     let role = RoleIam::new(&config)
         .ensure(WantedRole { role: &work.role, region: &work.region, scoped_trust: work.scoped_trust })
-        .await?;
+        .await
+        .map_err(|e| super::role::with_hints(e, &work.manifest, settings))?;
     if role.created {
         printer.status(format!("created the shared import role `{}`", role.arn));
     }
@@ -191,8 +221,10 @@ async fn apply(args: &ApplyArgs, source: Source, settings: &Settings, printer: &
         if args.no_wait && !job.status.is_finished() {
             printer.data(&format!("{}\n", job.id)).into_diagnostic()?;
             printer.status(format!(
-                "import job `{}` is {}; follow it with `cognito-sync apply` again, which waits and reports",
-                job.id, job.status
+                "import job `{}` is {}; follow it with `{}` again, which waits and reports",
+                job.id,
+                job.status,
+                settings.suggest([Path::new("apply"), &args.input])
             ));
             continue;
         }
@@ -222,7 +254,7 @@ async fn apply(args: &ApplyArgs, source: Source, settings: &Settings, printer: &
             json.push('\n');
             json
         }
-        ReportFormat::Text => render_report(&report, printer),
+        ReportFormat::Text => render_report(&report, &settings.suggest([Path::new("role"), &work.manifest]), printer),
     };
     printer.data(&rendered).into_diagnostic()?;
     Ok(if failed { ExitStatus::Failure } else { ExitStatus::Success })
@@ -326,7 +358,7 @@ struct ApplyReport<'a> {
     jobs: &'a [JobReport],
 }
 
-fn render_report(report: &ApplyReport<'_>, printer: &Printer) -> String {
+fn render_report(report: &ApplyReport<'_>, role_command: &str, printer: &Printer) -> String {
     let paint = printer.stdout_paint;
     let mut out = String::new();
     for job_report in report.jobs {
@@ -363,13 +395,13 @@ fn render_report(report: &ApplyReport<'_>, printer: &Printer) -> String {
         }
         if job.status == JobStatus::Failed && job.imported == 0 {
             out.push_str(
-                "  help: a job that fails as a whole often means Cognito could not use the import role; check it with `cognito-sync role` (with `import.scoped_trust: true`, try without the condition)\n",
+                &format!("  help: a job that fails as a whole often means Cognito could not use the import role; check it with `{role_command}` (with `import.scoped_trust: true`, try without the condition)\n"),
             );
         }
         if job.imported > 0 {
             out.push_str(&format!(
-                "next: the {} imported users have status RESET_REQUIRED: each must reset their password (\"Forgot password?\") before signing in; an administrator can instead set one with `aws cognito-idp admin-set-user-password --permanent`\n",
-                job.imported
+                "next: {} status RESET_REQUIRED: each must reset their password (\"Forgot password?\") before signing in; an administrator can instead set one with `aws cognito-idp admin-set-user-password --permanent`\n",
+                if job.imported == 1 { "the imported user has".to_owned() } else { format!("the {} imported users have", job.imported) }
             ));
         }
     }
@@ -413,7 +445,18 @@ struct SavedUser {
 }
 
 impl SavedPlan {
-    fn read(path: &Path) -> miette::Result<Self> {
+    /// The command that makes this plan again, for hints: the same manifest, pool and file.
+    fn replan(&self, plan_path: &Path, settings: &Settings) -> String {
+        let manifest_pool = load_valid(Path::new(&self.manifest.path)).ok().map(|m| m.pool_id);
+        let mut words = vec!["plan".to_owned(), self.manifest.path.clone()];
+        if manifest_pool.as_deref() != Some(self.pool.id.as_str()) {
+            words.extend(["--pool-id".to_owned(), self.pool.id.clone()]);
+        }
+        words.extend(["-o".to_owned(), plan_path.display().to_string()]);
+        settings.suggest(words)
+    }
+
+    fn read(path: &Path, settings: &Settings) -> miette::Result<Self> {
         let text = std::fs::read_to_string(path)
             .into_diagnostic()
             .wrap_err_with(|| format!("cannot read the saved plan `{}`", path.display()))?;
@@ -424,13 +467,16 @@ impl SavedPlan {
             miette::bail!("the saved plan has schema version {}; this build reads version 1", plan.schema_version);
         }
         let Some(rows) = &plan.rows else {
-            miette::bail!(help = "save the plan with `cognito-sync plan -o PLAN.json`", "the saved plan has no rows");
+            miette::bail!(
+                help = format!("save the plan again with `{}`", plan.replan(path, settings)),
+                "the saved plan has no rows"
+            );
         };
         // The digest covers the pool, the header and the rows: a changed file is refused.
         let digest = crate::plan::report::digest_of(&plan.pool.id, &plan.pool.region, &plan.csv_header, rows);
         if digest != plan.plan_digest {
             miette::bail!(
-                help = "run `cognito-sync plan -o` again",
+                help = format!("make it again with `{}`", plan.replan(path, settings)),
                 "the saved plan `{}` was modified after it was made (its digest does not match)",
                 path.display()
             );
@@ -439,7 +485,13 @@ impl SavedPlan {
     }
 
     /// Checks that the plan still holds, unless its job already exists (then it resumes).
-    async fn into_work(self, jobs: &[Job], settings: &Settings, max_rps: u32) -> miette::Result<Work> {
+    async fn into_work(
+        self,
+        jobs: &[Job],
+        plan_path: &Path,
+        settings: &Settings,
+        max_rps: u32,
+    ) -> miette::Result<Work> {
         let rows = self.rows.clone().unwrap_or_default();
         let usernames = self.to_import.iter().map(|u| u.username.clone());
         let files = crate::import_file::files_from_rows(&self.csv_header, rows.into_iter().zip(usernames));
@@ -449,10 +501,11 @@ impl SavedPlan {
             jobs.iter().any(|j| j.name == name && !matches!(j.status, JobStatus::Expired))
         });
         if !resumable && !files.is_empty() {
-            self.check_fresh(settings, max_rps).await?;
+            self.check_fresh(plan_path, settings, max_rps).await?;
         }
         let manifest_role = load_valid(Path::new(&self.manifest.path)).ok();
         Ok(Work {
+            manifest: self.manifest.path.clone().into(),
             pool_id: self.pool.id,
             pool_name: self.pool.name,
             region: self.pool.region,
@@ -466,7 +519,7 @@ impl SavedPlan {
         })
     }
 
-    async fn check_fresh(&self, settings: &Settings, max_rps: u32) -> miette::Result<()> {
+    async fn check_fresh(&self, plan_path: &Path, settings: &Settings, max_rps: u32) -> miette::Result<()> {
         let manifest = Path::new(&self.manifest.path);
         let current = std::fs::read(manifest).into_diagnostic().wrap_err_with(|| {
             format!(
@@ -476,7 +529,7 @@ impl SavedPlan {
         })?;
         if crate::manifest::validate::digest(&current) != self.manifest.digest {
             miette::bail!(
-                help = "run `cognito-sync plan -o` again and review the new plan",
+                help = format!("make a new plan with `{}` and review it", self.replan(plan_path, settings)),
                 "the saved plan is stale: `{}` changed since the plan was made",
                 manifest.display()
             );
@@ -500,9 +553,13 @@ impl SavedPlan {
         if !existing.is_empty() {
             let shown: Vec<String> = existing.iter().take(5).map(|u| format!("`{u}`")).collect();
             miette::bail!(
-                help = "run `cognito-sync plan -o` again and review the new plan",
-                "the saved plan is stale: {} planned users now exist in pool `{}` ({}{})",
-                existing.len(),
+                help = format!("make a new plan with `{}` and review it", self.replan(plan_path, settings)),
+                "the saved plan is stale: {} in pool `{}` ({}{})",
+                if existing.len() == 1 {
+                    "1 planned user now exists".to_owned()
+                } else {
+                    format!("{} planned users now exist", existing.len())
+                },
                 self.pool.id,
                 shown.join(", "),
                 if existing.len() > 5 { ", ..." } else { "" }

@@ -35,7 +35,7 @@ pub const MODELINE: &str = "# yaml-language-server: $schema=./schemas/manifest.v
 const MAX_WARNINGS: usize = 20;
 
 pub fn run(args: &ExportArgs, settings: &Settings, printer: &Printer) -> miette::Result<ExitStatus> {
-    let (pool_id, region) = super::pool_only_target(&args.manifest, settings)?;
+    let (pool_id, region) = super::pool_only_target(&args.manifest(), settings)?;
     // Refuse before any request: an existing file is somebody's work.
     if let Some(path) = &args.output
         && path.exists()

@@ -20,13 +20,24 @@ use crate::settings::Settings;
 pub const SCHEMA_VERSION: u32 = 1;
 
 pub fn run(args: &JobsArgs, settings: &Settings, printer: &Printer) -> miette::Result<ExitStatus> {
-    let (pool_id, region) = super::pool_only_target(&args.manifest, settings)?;
+    let (manifest, job_id) = args.targets();
+    let (pool_id, region) = super::pool_only_target(&manifest, settings)?;
+    // How a suggested `jobs` command names the pool: as this run did.
+    let pool_words: Vec<String> = match &settings.aws.pool_id {
+        Some(_) => Vec::new(),
+        None => vec![manifest.display().to_string()],
+    };
     super::block_on(async {
-        match &args.job_id {
-            None => list(args, &pool_id, &region, settings, printer).await,
-            Some(job_id) => detail(args, job_id, &pool_id, &region, settings, printer).await,
+        match &job_id {
+            None => list(args, &pool_id, &region, &pool_words, settings, printer).await,
+            Some(job_id) => detail(args, job_id, &pool_id, &region, &pool_words, settings, printer).await,
         }
     })
+}
+
+/// `cognito-sync jobs`, for the pool this run read, and then `more`.
+fn jobs_command(pool_words: &[String], more: &[&str], settings: &Settings) -> String {
+    settings.suggest(std::iter::once("jobs").chain(pool_words.iter().map(String::as_str)).chain(more.iter().copied()))
 }
 
 /// One job as `jobs` shows it: Cognito's fields, whether cognito-sync made it, and the
@@ -107,6 +118,7 @@ async fn list(
     args: &JobsArgs,
     pool_id: &str,
     region: &str,
+    pool_words: &[String],
     settings: &Settings,
     printer: &Printer,
 ) -> miette::Result<ExitStatus> {
@@ -118,13 +130,19 @@ async fn list(
         ReportFormat::Json => {
             json(&JobList { schema_version: SCHEMA_VERSION, command: "jobs", pool_id, total: jobs.len(), jobs: views })?
         }
-        ReportFormat::Text => render_list(pool_id, &views, jobs.len(), printer),
+        ReportFormat::Text => {
+            let example = views.first().map_or("JOB_ID", |j| j.id.as_str());
+            let more = jobs_command(pool_words, &["--limit", "0"], settings);
+            let one = jobs_command(pool_words, &[example], settings);
+            render_list(pool_id, &views, jobs.len(), (&more, &one), printer)
+        }
     };
     printer.data(&rendered).into_diagnostic()?;
     Ok(ExitStatus::Success)
 }
 
-fn render_list(pool_id: &str, jobs: &[JobView], total: usize, printer: &Printer) -> String {
+/// `hints`: the commands that show every job, and one job.
+fn render_list(pool_id: &str, jobs: &[JobView], total: usize, hints: (&str, &str), printer: &Printer) -> String {
     let paint = printer.stdout_paint;
     if jobs.is_empty() {
         return format!("no import jobs in pool `{pool_id}`\n");
@@ -161,9 +179,11 @@ fn render_list(pool_id: &str, jobs: &[JobView], total: usize, printer: &Printer)
         ));
     }
     if total > jobs.len() {
-        out.push_str(&format!("({} older jobs not shown; `--limit 0` shows all)\n", total - jobs.len()));
+        let older = total - jobs.len();
+        let what = if older == 1 { "1 older job".to_owned() } else { format!("{older} older jobs") };
+        out.push_str(&format!("({what} not shown: `{}` shows all)\n", hints.0));
     }
-    out.push_str("show one job and its failed and skipped rows: `cognito-sync jobs JOB_ID`\n");
+    out.push_str(&format!("show one job and its failed and skipped rows: `{}`\n", hints.1));
     out
 }
 
@@ -172,6 +192,7 @@ async fn detail(
     job_id: &str,
     pool_id: &str,
     region: &str,
+    pool_words: &[String],
     settings: &Settings,
     printer: &Printer,
 ) -> miette::Result<ExitStatus> {
@@ -183,8 +204,10 @@ async fn detail(
     let job = imports.describe(pool_id, job_id).await.map_err(|mut error| {
         if error.code.as_deref() == Some("ResourceNotFoundException") {
             error.reason = format!("pool `{pool_id}` has no import job `{job_id}`");
-            error.help =
-                Some("list the pool's jobs with `cognito-sync jobs`; a job id looks like `import-AbC123`".into());
+            error.help = Some(format!(
+                "list the pool's jobs with `{}`; a job id looks like `import-AbC123`",
+                jobs_command(pool_words, &[], settings)
+            ));
         }
         error
     })?;
@@ -315,6 +338,7 @@ mod tests {
                 job("import-1", "console", JobStatus::Stopped),
             ],
             3,
+            ("cognito-sync jobs users.yaml --limit 0", "cognito-sync jobs users.yaml import-2"),
             &printer,
         );
         insta::assert_snapshot!(text, @r"
@@ -322,8 +346,8 @@ mod tests {
           CREATED (UTC)         STATUS     IMPORTED  SKIPPED  FAILED  JOB ID    NAME
         * 2023-11-14T22:13:20Z  Succeeded         3        1       0  import-2  cognito-sync-abc
           2023-11-14T22:13:20Z  Stopped           3        1       0  import-1  console
-        (1 older jobs not shown; `--limit 0` shows all)
-        show one job and its failed and skipped rows: `cognito-sync jobs JOB_ID`
+        (1 older job not shown: `cognito-sync jobs users.yaml --limit 0` shows all)
+        show one job and its failed and skipped rows: `cognito-sync jobs users.yaml import-2`
         ");
     }
 }

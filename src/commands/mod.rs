@@ -68,11 +68,24 @@ pub(crate) fn pool_target(manifest: &crate::manifest::ValidManifest, settings: &
 pub(crate) fn pool_only_target(manifest: &std::path::Path, settings: &Settings) -> miette::Result<(String, String)> {
     let (pool_id, manifest_region) = match &settings.aws.pool_id {
         Some(id) => (id.clone(), None),
-        None if !manifest.exists() => miette::bail!(
-            help = "pass `--pool-id us-east-1_AbCdEf123` (or set `COGNITO_SYNC_POOL_ID`), or `--manifest PATH` of a manifest that names the pool",
-            "failed to pick the pool: no `--pool-id`, and no manifest `{}` to read `pool.id` from",
-            manifest.display()
-        ),
+        None if !manifest.exists() => {
+            let by_id = settings.suggest([settings.command, "--pool-id", "POOL_ID"]);
+            let help = match validate::nearby_manifest(manifest) {
+                Some(found) => format!(
+                    "did you mean `{}`? `{}`; or name the pool: `{by_id}` (or set `COGNITO_SYNC_POOL_ID`)",
+                    found.display(),
+                    settings.suggest([std::path::Path::new(settings.command), &found])
+                ),
+                None => format!(
+                    "name the pool: `{by_id}` (or set `COGNITO_SYNC_POOL_ID`), or pass a manifest that names it"
+                ),
+            };
+            miette::bail!(
+                help = help,
+                "failed to pick the pool: no `--pool-id`, and no manifest `{}` to read `pool.id` from",
+                manifest.display()
+            )
+        }
         None => {
             let (_, raw) = crate::manifest::load(manifest)?;
             (raw.head.pool.id.trim().to_owned(), raw.head.pool.region)

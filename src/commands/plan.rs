@@ -19,7 +19,7 @@ use crate::settings::Settings;
 
 pub fn run(args: &PlanArgs, settings: &Settings, printer: &Printer) -> miette::Result<ExitStatus> {
     // Offline first: an invalid manifest sends nothing.
-    let manifest = super::validate::load_valid(&args.manifest)?;
+    let manifest = super::validate::load_manifest(&args.manifest, settings)?;
     let forced = match args.read {
         ReadChoice::Auto => None,
         ReadChoice::ListAll => Some(ReadStrategy::ListAll),

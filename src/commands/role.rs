@@ -5,7 +5,7 @@
 use miette::IntoDiagnostic;
 
 use super::block_on;
-use super::validate::load_valid;
+use super::validate::load_manifest;
 use crate::cli::RoleArgs;
 use crate::error::ExitStatus;
 use crate::output::{Printer, Role};
@@ -15,7 +15,7 @@ use crate::settings::Settings;
 
 pub fn run(args: &RoleArgs, settings: &Settings, printer: &Printer) -> miette::Result<ExitStatus> {
     // An invalid manifest stops here, before any request.
-    let manifest = load_valid(&args.manifest)?;
+    let manifest = load_manifest(&args.manifest, settings)?;
     let (_, region) = super::pool_target(&manifest, settings);
     let wanted = WantedRole { role: &manifest.role, region: &region, scoped_trust: manifest.scoped_trust };
     printer.detail(format_args!("role `{}`, logs in region `{region}`", wanted.role));
@@ -23,7 +23,7 @@ pub fn run(args: &RoleArgs, settings: &Settings, printer: &Printer) -> miette::R
         let config = crate::aws::sdk_config(&settings.aws, Some(&region)).await;
         let iam = RoleIam::new(&config);
         if args.create {
-            let role = iam.ensure(wanted).await?;
+            let role = iam.ensure(wanted).await.map_err(|e| with_hints(e, &args.manifest, settings))?;
             if role.completed {
                 printer.warn(format_args!(
                     "role `{}` had no permissions policy (an earlier creation was interrupted): it was added",
@@ -32,8 +32,8 @@ pub fn run(args: &RoleArgs, settings: &Settings, printer: &Printer) -> miette::R
             }
             Ok((role.name, role.arn, role.created))
         } else {
-            match iam.inspect(wanted).await? {
-                None => Err(RoleError::Missing { role: wanted.role.to_owned() }.into()),
+            match iam.inspect(wanted).await.map_err(|e| with_hints(e, &args.manifest, settings))? {
+                None => Err(with_hints(RoleError::Missing { role: wanted.role.to_owned() }, &args.manifest, settings)),
                 Some(state) if !state.findings.is_empty() => {
                     Err(RoleError::Unusable { arn: state.arn, findings: state.findings }.into())
                 }
@@ -51,4 +51,27 @@ pub fn run(args: &RoleArgs, settings: &Settings, printer: &Printer) -> miette::R
         ))
         .into_diagnostic()?;
     Ok(ExitStatus::Success)
+}
+
+/// A role error whose help suggests commands for `manifest`, with this run's AWS flags, so
+/// that they run when pasted.
+pub(crate) fn with_hints(error: RoleError, manifest: &std::path::Path, settings: &Settings) -> miette::Report {
+    let create = settings.suggest([std::ffi::OsStr::new("role"), "--create".as_ref(), manifest.as_os_str()]);
+    match error {
+        RoleError::Missing { role } => miette::miette!(
+            help = format!(
+                "create it with `{create}`, or let `{}` create it",
+                settings.suggest([std::ffi::OsStr::new("apply"), manifest.as_os_str()])
+            ),
+            "role `{role}` does not exist"
+        ),
+        RoleError::MissingArn { role, name } => miette::miette!(
+            help = format!(
+                "create it yourself, or set `import.role` to its name (`{name}`) in `{}` so that `{create}` creates it",
+                manifest.display()
+            ),
+            "role `{role}` does not exist, and cognito-sync creates a role only from a name"
+        ),
+        other => other.into(),
+    }
 }

@@ -1,6 +1,8 @@
 //! `validate`: the offline checks, and nothing else. Never touches the network or a file
 //! other than the manifest.
 
+use std::path::Path;
+
 use miette::IntoDiagnostic;
 
 use crate::cli::ValidateArgs;
@@ -10,7 +12,7 @@ use crate::output::{Printer, Role};
 use crate::settings::Settings;
 
 pub fn run(args: &ValidateArgs, settings: &Settings, printer: &Printer) -> miette::Result<ExitStatus> {
-    let manifest = load_valid(&args.manifest)?;
+    let manifest = load_manifest(&args.manifest, settings)?;
     let paint = printer.stdout_paint;
     let pool = settings.aws.pool_id.as_deref().unwrap_or(&manifest.pool_id);
     let users = match manifest.users.len() {
@@ -28,8 +30,60 @@ pub fn run(args: &ValidateArgs, settings: &Settings, printer: &Printer) -> miett
     Ok(ExitStatus::Success)
 }
 
+/// [`load_valid`] for a command: a manifest that does not exist gets a hint that runs when
+/// pasted (a manifest nearby with a similar name, or how to write one).
+pub fn load_manifest(path: &Path, settings: &Settings) -> Result<manifest::ValidManifest, manifest::ManifestError> {
+    load_valid(path).map_err(|mut error| {
+        if let manifest::ManifestError::Read { source, help, .. } = &mut error
+            && source.kind() == std::io::ErrorKind::NotFound
+        {
+            *help = missing_manifest_help(path, settings);
+        }
+        error
+    })
+}
+
+/// The help for a manifest path that names no file.
+fn missing_manifest_help(path: &Path, settings: &Settings) -> String {
+    if let Some(found) = nearby_manifest(path) {
+        return format!(
+            "did you mean `{}`? `{}`",
+            found.display(),
+            settings.suggest([Path::new(settings.command), &found])
+        );
+    }
+    let pool = settings.aws.pool_id.as_deref().unwrap_or("POOL_ID");
+    format!(
+        "write one from an existing pool with `{}`, or start from `examples/users.yaml` in cognito-sync's repository",
+        settings.suggest([Path::new("export"), Path::new("--pool-id"), Path::new(pool), Path::new("-o"), path])
+    )
+}
+
+/// The YAML file beside `path` (which names no file) that it most likely meant: the only
+/// one there, or the one with the closest name.
+pub(crate) fn nearby_manifest(path: &Path) -> Option<std::path::PathBuf> {
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    let wanted = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let mut nearby: Vec<(f64, std::path::PathBuf)> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|entry| entry.file_type().is_ok_and(|t| t.is_file()))
+        .map(|entry| entry.file_name().to_string_lossy().into_owned())
+        .filter(|name| name.ends_with(".yaml") || name.ends_with(".yml"))
+        .map(|name| (strsim::jaro_winkler(&wanted, &name), path.with_file_name(name)))
+        .collect();
+    nearby.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+    // The only YAML file there, or one with a close name (a typo, `user.yaml`).
+    let only = nearby.len() == 1;
+    nearby.into_iter().next().filter(|(score, _)| only || *score >= 0.8).map(|(_, found)| found)
+}
+
 /// Loads and validates a manifest; the first step of every command that reads one.
-pub fn load_valid(path: &std::path::Path) -> Result<manifest::ValidManifest, manifest::ManifestError> {
+pub fn load_valid(path: &Path) -> Result<manifest::ValidManifest, manifest::ManifestError> {
     let (source, raw) = manifest::load(path)?;
     manifest::validate(&source, raw)
 }

@@ -158,12 +158,14 @@ fn a_saved_plan_is_applied_exactly_or_refused_when_stale() {
     setup.account.create_users(&setup.pool, "erin", 1);
     let run = setup.run(&["apply", "plan.json", "--yes"]);
     assert_eq!(run.code, 1);
-    assert!(run.stderr.contains("the saved plan is stale: 1 planned users now exist"), "{}", run.stderr);
+    assert!(run.stderr.contains("the saved plan is stale: 1 planned user now exists"), "{}", run.stderr);
     assert_eq!(setup.count("CreateUserImportJob"), 0);
 
-    // A fresh plan, then a changed manifest: refused too.
-    let plan = setup.run(&["plan", "-o", "plan.json"]);
-    assert_eq!(plan.code, 0);
+    // A fresh plan by the hint, pasted (see: #15), then a changed manifest: refused too.
+    let hint = crate::common::hint_after(&run.stderr, "make a new plan with ");
+    assert_eq!(hint, "cognito-sync plan users.yaml -o plan.json");
+    let plan = crate::common::paste(setup.ws.path(), &hint, setup.account.env());
+    assert_eq!(plan.code, 0, "{}", plan.stderr);
     let text = std::fs::read_to_string(&manifest).unwrap();
     std::fs::write(&manifest, format!("{text}  - username: frank\n    email: frank@example.com\n")).unwrap();
     let run = setup.run(&["apply", "plan.json", "--yes"]);
@@ -275,7 +277,7 @@ fn no_wait_returns_the_job_id_and_a_later_apply_waits() {
     // While it runs, --no-wait reports it instead of starting another.
     let run = setup.run(&["apply", "--yes", "--no-wait"]);
     assert_eq!(run.code, 1, "{}", run.stderr);
-    assert!(run.stderr.contains("run `cognito-sync apply` again when it has finished"), "{}", run.stderr);
+    assert!(run.stderr.contains("run `cognito-sync apply users.yaml` again when it has finished"), "{}", run.stderr);
     let run = setup.run(&["apply", "--yes"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(setup.count("CreateUserImportJob"), 1);

@@ -78,6 +78,9 @@ fn export_then_validate_then_plan_shows_nothing_on_1000_users() {
     let again = run(&account, ws.path(), &["export", "-q"]);
     assert_eq!(again.code, 0, "{}", again.stderr);
     assert_eq!(again.stdout, text, "the same manifest on stdout");
+    // The manifest as the first argument, like the other commands (see: #15).
+    let named = run(&account, ws.path(), &["export", "users.yaml", "-q"]);
+    assert_eq!((named.code, named.stdout == text), (0, true), "{}", named.stderr);
 }
 
 #[test]

@@ -124,6 +124,19 @@ fn succeeded_failed_and_stopped_jobs_are_listed_and_shown() {
     let limited = setup.jobs_json(&["--limit", "1"]);
     assert_eq!((limited["jobs"].as_array().unwrap().len(), limited["total"].as_u64()), (1, Some(3)));
 
+    // See: #15. The manifest as the first argument, like the other commands, with a job id
+    // after it; the list's hints run when pasted.
+    let named = setup.run(&["jobs", "users.yaml", "--limit", "1"]);
+    assert_eq!(named.code, 0, "{}", named.stderr);
+    let all = crate::common::hint_after(&named.stdout, "(2 older jobs not shown: ");
+    assert_eq!(all, "cognito-sync jobs users.yaml --limit 0");
+    assert_eq!(crate::common::paste(setup.ws.path(), &all, setup.account.env()).stdout, text.stdout);
+    let one = crate::common::hint_after(&named.stdout, "failed and skipped rows: ");
+    assert_eq!(one, format!("cognito-sync jobs users.yaml {stopped_id}"));
+    let shown = crate::common::paste(setup.ws.path(), &one, setup.account.env());
+    assert_eq!(shown.code, 0, "{}", shown.stderr);
+    assert!(shown.stdout.starts_with(&format!("import job `{stopped_id}`")), "{}", shown.stdout);
+
     // The succeeded job: its failed row from the log, by line number.
     let succeeded_id = jobs[2]["id"].as_str().unwrap();
     let detail = setup.jobs_json(&[succeeded_id]);

@@ -9,7 +9,7 @@ use std::process::Command;
 use serde_json::{Value, json};
 
 use crate::common::emulator::{TestAccount, emulator, repo_root};
-use crate::common::{Run, Workspace};
+use crate::common::{Run, Workspace, hint_after, paste};
 
 const ACCOUNT_ID: &str = "123456789012";
 
@@ -104,7 +104,7 @@ fn the_role_is_created_once_then_found_and_verified() {
     assert_eq!(missing.code, 1, "{}", missing.stderr);
     assert_eq!(missing.stdout, "");
     assert!(missing.stderr.contains(&format!("role `{name}` does not exist")), "{}", missing.stderr);
-    assert!(missing.stderr.contains("run `cognito-sync role --create`"), "{}", missing.stderr);
+    assert!(missing.stderr.contains("create it with `cognito-sync role --create users.yaml`"), "{}", missing.stderr);
     assert_eq!(count(&account, "CreateRole"), 0, "without --create nothing is created");
 
     let arn = format!("arn:aws:iam::{ACCOUNT_ID}:role/{name}");
@@ -374,4 +374,22 @@ fn the_created_role_is_accepted_by_an_import_job() {
     let (status, message) = import_one_user(&account, &pool_id, &format!("arn:aws:iam::{ACCOUNT_ID}:role/{name}"));
     assert_eq!(status, "Failed");
     assert!(message.contains("logs:PutLogEvents"), "{message}");
+}
+
+// See: #15. The hint names the manifest that was read, so that it runs when pasted.
+#[test]
+fn the_missing_role_hint_runs_when_pasted() {
+    let account = emulator().account("rolehint");
+    let name = role_name(&account);
+    let ws = Workspace::new();
+    let written = manifest(&ws, &account, &name, false);
+    std::fs::rename(&written, ws.path().join("team users.yaml")).expect("rename");
+
+    let missing = role_cmd(&account, &ws, &["team users.yaml"]);
+    assert_eq!(missing.code, 1, "{}", missing.stderr);
+    let hint = hint_after(&missing.stderr, "create it with ");
+    assert_eq!(hint, "cognito-sync role --create 'team users.yaml'");
+    let pasted = paste(ws.path(), &hint, account.env());
+    assert_eq!(pasted.code, 0, "{}", pasted.stderr);
+    assert!(pasted.stdout.starts_with(&format!("created: role `{name}`")), "{}", pasted.stdout);
 }

@@ -203,8 +203,21 @@ fn file_that_does_not_exist_or_cannot_be_read() {
     assert_eq!(run.code, 1);
     assert_contains(
         &run.stderr,
-        &["cannot read manifest `users.yaml`", "No such file or directory", "help: create it"],
+        &[
+            "cannot read manifest `users.yaml`",
+            "No such file or directory",
+            "help: write one from an existing pool with `cognito-sync export --pool-id POOL_ID -o users.yaml`",
+        ],
     );
+    // See: #15. A typo in the name: the file meant, as a command that runs when pasted.
+    ws.write("user.yaml", "version: 1\npool:\n  id: eu-west-1_Abc\nusers: []\n");
+    let run: Run = cognito_sync().current_dir(ws.path()).args(["validate", "users.yaml"]).output().unwrap().into();
+    assert_eq!(run.code, 1);
+    let hint = crate::common::hint_after(&run.stderr, "did you mean `user.yaml`? ");
+    assert_eq!(hint, "cognito-sync validate user.yaml");
+    let pasted = crate::common::paste(ws.path(), &hint, [("HOME", "/nonexistent")]);
+    assert_eq!(pasted.code, 0, "{}", pasted.stderr);
+    std::fs::remove_file(ws.path().join("user.yaml")).unwrap();
     let run: Run = cognito_sync().arg("validate").arg(ws.path()).output().unwrap().into();
     assert_eq!(run.code, 1);
     assert_contains(&run.stderr, &["cannot read manifest", "check that the path names a readable file"]);

@@ -73,3 +73,41 @@ impl From<Output> for Run {
         }
     }
 }
+
+/// The command in the first backticks after `after` in `text`, which must start with
+/// `cognito-sync `: a hint that the user would copy.
+pub fn hint_after(text: &str, after: &str) -> String {
+    let start = text.find(after).unwrap_or_else(|| panic!("no `{after}` in:\n{text}")) + after.len();
+    let rest = &text[start..];
+    let open = rest.find('`').unwrap_or_else(|| panic!("no command after `{after}` in:\n{text}")) + 1;
+    let close = open + rest[open..].find('`').expect("closing backtick");
+    let command = rest[open..close].to_owned();
+    assert!(command.starts_with("cognito-sync "), "not a command: {command}");
+    command
+}
+
+/// Runs `command` as a user who pastes it into a POSIX shell in `dir` would: `cognito-sync`
+/// is the binary under test, on `PATH`, with `env` set as in the shell.
+pub fn paste(
+    dir: &Path,
+    command: &str,
+    env: impl IntoIterator<Item = (impl AsRef<std::ffi::OsStr>, impl AsRef<std::ffi::OsStr>)>,
+) -> Run {
+    let bin_dir = Path::new(env!("CARGO_BIN_EXE_cognito-sync")).parent().expect("bin dir").to_owned();
+    let path = std::env::join_paths(
+        std::iter::once(bin_dir).chain(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())),
+    )
+    .expect("PATH");
+    std::process::Command::new("sh")
+        .arg("-c")
+        .arg(command)
+        .current_dir(dir)
+        .env_clear()
+        .env("PATH", path)
+        .env("NO_COLOR", "1")
+        .envs(env)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run sh")
+        .into()
+}
