@@ -67,7 +67,10 @@ pub(crate) fn pool_target(manifest: &crate::manifest::ValidManifest, settings: &
 /// else the manifest's `pool.region` for the manifest's own pool, else the pool id's prefix.
 pub(crate) fn pool_only_target(manifest: &std::path::Path, settings: &Settings) -> miette::Result<(String, String)> {
     let (pool_id, manifest_region) = match &settings.aws.pool_id {
-        Some(id) => (id.clone(), None),
+        Some(id) => {
+            validate::check_pool_id_flag(id)?;
+            (id.clone(), None)
+        }
         None if !manifest.exists() => {
             let by_id = settings.suggest([settings.command, "--pool-id", "POOL_ID"]);
             let help = match validate::nearby_manifest(manifest) {
@@ -98,10 +101,11 @@ pub(crate) fn pool_only_target(manifest: &std::path::Path, settings: &Settings) 
         .or(manifest_region)
         .or_else(|| pool_id.split_once('_').map(|(region, _)| region.to_owned()))
         .unwrap_or_default();
-    if !pool_id.contains('_') {
+    if !crate::manifest::validate::is_pool_id(&pool_id) {
         miette::bail!(
             help = "a pool id is the region, `_`, then letters and digits, e.g. `us-east-1_AbCdEf123` (see the pool's overview in the console)",
-            "failed to pick the pool: `{pool_id}` is not a user pool id"
+            "failed to pick the pool: `pool.id` in `{}` is `{pool_id}`, which is not a user pool id",
+            manifest.display()
         );
     }
     Ok((pool_id, region))

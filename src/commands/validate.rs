@@ -31,16 +31,45 @@ pub fn run(args: &ValidateArgs, settings: &Settings, printer: &Printer) -> miett
 }
 
 /// [`load_valid`] for a command: a manifest that does not exist gets a hint that runs when
-/// pasted (a manifest nearby with a similar name, or how to write one).
-pub fn load_manifest(path: &Path, settings: &Settings) -> Result<manifest::ValidManifest, manifest::ManifestError> {
-    load_valid(path).map_err(|mut error| {
+/// pasted (a manifest nearby with a similar name, or how to write one), and `--pool-id` is
+/// checked offline like `pool.id`. A valid `--pool-id` replaces the manifest's pool, so a
+/// bad `pool.id` (or `pool.region`, which belongs to it) does not block it: it is a warning.
+pub fn load_manifest(path: &Path, settings: &Settings) -> miette::Result<manifest::ValidManifest> {
+    if let Some(id) = &settings.aws.pool_id {
+        check_pool_id_flag(id)?;
+    }
+    let (source, mut raw) = manifest::load(path).map_err(|mut error| {
         if let manifest::ManifestError::Read { source, help, .. } = &mut error
             && source.kind() == std::io::ErrorKind::NotFound
         {
             *help = missing_manifest_help(path, settings);
         }
         error
-    })
+    })?;
+    if let Some(id) = &settings.aws.pool_id {
+        let own = raw.head.pool.id.trim();
+        if !manifest::validate::is_pool_id(own) {
+            crate::output::Printer::new(settings).warn(format_args!(
+                "`pool.id` in `{}` (`{own}`) is not a user pool id; using `--pool-id {id}`",
+                path.display()
+            ));
+        }
+        raw.head.pool.id.clone_from(id);
+        raw.head.pool.region = None;
+    }
+    Ok(manifest::validate(&source, raw)?)
+}
+
+/// `--pool-id` (or `COGNITO_SYNC_POOL_ID`) must look like a pool id, as `pool.id` must:
+/// checked before any request.
+pub(crate) fn check_pool_id_flag(id: &str) -> miette::Result<()> {
+    if manifest::validate::is_pool_id(id) {
+        return Ok(());
+    }
+    miette::bail!(
+        help = "a pool id is the region, `_`, then letters and digits, e.g. `us-east-1_AbCdEf123` (see the pool's overview in the console)",
+        "`--pool-id` (or `COGNITO_SYNC_POOL_ID`) is `{id}`, which is not a user pool id"
+    )
 }
 
 /// The help for a manifest path that names no file.

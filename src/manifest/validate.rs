@@ -41,6 +41,11 @@ static COGNITO_NAME: LazyLock<Regex> =
 static E164: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^\+[1-9][0-9]{3,14}$").expect("valid regex"));
 /// UserPoolIdType. \[MODEL\]
 static POOL_ID: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^[\w-]+_[0-9a-zA-Z]+$").expect("valid regex"));
+/// Whether `id` has the form of a user pool id: a region, `_`, letters and digits.
+pub fn is_pool_id(id: &str) -> bool {
+    POOL_ID.is_match(id) && id.split_once('_').is_some_and(|(region, _)| REGION.is_match(region))
+}
+
 static REGION: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^[a-z]{2}(-[a-z]+)+-[0-9]+$").expect("valid regex"));
 static ROLE_NAME: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^[\w+=,.@-]{1,64}$").expect("valid regex"));
 static ROLE_ARN: LazyLock<Regex> = LazyLock::new(|| {
@@ -311,7 +316,7 @@ impl<'a> Checker<'a> {
     fn pool(&mut self, raw: &RawTop) -> (String, String) {
         let id = raw.head.pool.id.trim();
         let prefix = id.split_once('_').map(|(region, _)| region).unwrap_or_default();
-        if !POOL_ID.is_match(id) || !REGION.is_match(prefix) {
+        if !is_pool_id(id) {
             self.report(
                 ManifestPath::top("pool.id"),
                 None,

@@ -118,7 +118,10 @@ fn no_pool_id_and_no_manifest_is_a_clear_error() {
     assert!(none.stderr.contains("help:"), "{}", none.stderr);
     let bad = account.cognito_sync().current_dir(ws.path()).args(["export", "--pool-id", "nonsense"]).output().unwrap();
     assert_eq!(bad.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&bad.stderr).contains("`nonsense` is not a user pool id"));
+    assert!(
+        String::from_utf8_lossy(&bad.stderr)
+            .contains("`--pool-id` (or `COGNITO_SYNC_POOL_ID`) is `nonsense`, which is not a user pool id")
+    );
     let missing = run(&account, ws.path(), &["export", "--pool-id", "us-east-1_Abc", "-o", "no/such/dir/users.yaml"]);
     assert_eq!(missing.code, 1);
     assert!(missing.stderr.contains("cannot create a file in `no/such/dir`"), "{}", missing.stderr);

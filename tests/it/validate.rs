@@ -276,3 +276,43 @@ fn schema_prints_the_committed_schema() {
     let committed = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/schemas/manifest.v1.json")).unwrap();
     assert_eq!(run.stdout, committed);
 }
+
+// See: #15. `--pool-id` is checked offline like `pool.id`, and a valid one is not blocked by
+// a bad `pool.id`.
+#[test]
+fn pool_id_flag_is_checked_offline_and_overrides_a_bad_pool_id() {
+    let ws = Workspace::new();
+    ws.write(
+        "users.yaml",
+        "version: 1\npool:\n  id: not-a-pool\n  region: nowhere\nusers:\n  - username: alice\n    email: alice@example.com\n",
+    );
+    let run: Run =
+        cognito_sync().current_dir(ws.path()).args(["validate", "--pool-id", "eu-west-1_Abc"]).output().unwrap().into();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.stdout, "ok: `users.yaml` is valid: 1 user for pool `eu-west-1_Abc`\n");
+    assert_eq!(
+        run.stderr,
+        "warning: `pool.id` in `users.yaml` (`not-a-pool`) is not a user pool id; using `--pool-id eu-west-1_Abc`\n"
+    );
+    for command in ["validate", "plan", "role", "apply", "jobs", "export"] {
+        let run: Run =
+            cognito_sync().current_dir(ws.path()).args([command, "--pool-id", "eu-west-1"]).output().unwrap().into();
+        assert_eq!(run.code, 1, "{command}: {}", run.stderr);
+        assert_contains(
+            &run.stderr,
+            &[
+                "`--pool-id` (or `COGNITO_SYNC_POOL_ID`) is `eu-west-1`, which is not a user pool id",
+                "help: a pool id is",
+            ],
+        );
+    }
+    let run: Run = cognito_sync()
+        .current_dir(ws.path())
+        .arg("validate")
+        .env("COGNITO_SYNC_POOL_ID", "x_")
+        .output()
+        .unwrap()
+        .into();
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_contains(&run.stderr, &["is `x_`, which is not a user pool id"]);
+}
