@@ -63,8 +63,10 @@ pub enum Command {
     /// Show which declared users are missing from the pool; reads the pool, changes nothing
     ///
     /// Validates the manifest offline first (an invalid manifest sends nothing), then reads
-    /// the pool with the fewest requests and sorts every declared user into: to import, in
-    /// sync, drifted (shown, never updated). Users in the pool but not in the manifest are
+    /// the pool with the fewest requests and sorts every declared user into: to import, to
+    /// change (a missing declared group membership or another enabled state), in sync,
+    /// drifted (attributes shown, never updated). Declared groups missing from the pool are
+    /// listed to create. Users and memberships in the pool but not in the manifest are
     /// counted and never touched. Personal data is masked unless `--show-pii`.
     Plan(PlanArgs),
     /// Show the shared IAM role that import jobs use, or create it with `--create`
@@ -278,7 +280,8 @@ pub struct PlanArgs {
     /// How to print the plan on stdout
     #[arg(long, value_enum, default_value_t = PlanFormat::Text, value_name = "FORMAT")]
     pub format: PlanFormat,
-    /// Exit 0 when there is nothing to import, 2 when users would be imported, 1 on error
+    /// Exit 0 when there is nothing to do, 2 when users would be imported or changed (or
+    /// groups created), 1 on error
     #[arg(long)]
     pub detailed_exitcode: bool,
     /// Also write the exact CSV that `apply` would upload (mode 0600)

@@ -13,3 +13,6 @@ pub const NO_COLOR: &str = "NO_COLOR";
 pub const FORCE_COLOR: &str = "FORCE_COLOR";
 /// Forces colour when set to anything but `0`.
 pub const CLICOLOR_FORCE: &str = "CLICOLOR_FORCE";
+/// Forces how `plan` reads group memberships: `group-walk` or `per-user` (tests and
+/// benchmarks; by default the one with fewer requests).
+pub const READ_GROUPS: &str = "COGNITO_SYNC_READ_GROUPS";

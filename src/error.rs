@@ -12,7 +12,7 @@ pub enum ExitStatus {
     /// Any error: a usage error, an invalid manifest, an AWS error, a user that failed
     /// to import.
     Failure,
-    /// Only `plan --detailed-exitcode`: the plan succeeded and users would be imported.
+    /// Only `plan --detailed-exitcode`: the plan succeeded and users would be imported or changed.
     Changes,
 }
 
@@ -31,4 +31,4 @@ pub const EXIT_STATUS_HELP: &str = "\
 Exit status:
   0  success; nothing to do
   1  any error (usage, invalid manifest, AWS error) or any user that failed to import
-  2  only with `plan --detailed-exitcode`: users would be imported";
+  2  only with `plan --detailed-exitcode`: users would be imported or changed";

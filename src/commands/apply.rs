@@ -544,9 +544,11 @@ impl SavedPlan {
                         .iter()
                         .filter_map(|a| u.attributes.get(*a).map(|v| ((*a).to_owned(), v.clone())))
                         .collect(),
+                    groups: Vec::new(),
                 })
                 .collect(),
             attributes: ["email", "phone_number"].iter().map(|a| (*a).to_owned()).collect(),
+            groups: Default::default(),
         };
         let existing =
             super::plan::existing_users(&self.pool.id, &self.pool.region, &wanted, settings, max_rps).await?;

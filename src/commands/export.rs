@@ -454,6 +454,8 @@ mod tests {
             username: name.to_owned(),
             attributes: attributes.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(),
             status: "CONFIRMED".to_owned(),
+            enabled: true,
+            groups: Default::default(),
         }
     }
 

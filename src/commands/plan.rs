@@ -14,7 +14,7 @@ use crate::plan::render::{RenderOptions, markdown, text};
 use crate::plan::report::{report, to_json};
 use crate::plan::{Plan, diff};
 use crate::pool::aws::CognitoPool;
-use crate::pool::{ObservedPool, PoolError, PoolReader, ReadStrategy, Wanted};
+use crate::pool::{MembershipStrategy, ObservedPool, PoolError, PoolReader, ReadStrategy, Wanted};
 use crate::settings::Settings;
 
 pub fn run(args: &PlanArgs, settings: &Settings, printer: &Printer) -> miette::Result<ExitStatus> {
@@ -90,7 +90,15 @@ async fn observe(
     forced: Option<ReadStrategy>,
 ) -> Result<ObservedPool, PoolError> {
     let mut progress = Progress::new(settings, None, &format!("reading pool `{pool_id}`"));
-    let reader = CognitoPool::connect(&settings.aws, pool_id, region, max_rps).await?.force_strategy(forced);
+    let forced_memberships = match std::env::var(crate::env::READ_GROUPS).as_deref() {
+        Ok("group-walk") => Some(MembershipStrategy::GroupWalk),
+        Ok("per-user") => Some(MembershipStrategy::PerUser),
+        _ => None,
+    };
+    let reader = CognitoPool::connect(&settings.aws, pool_id, region, max_rps)
+        .await?
+        .force_strategy(forced)
+        .force_membership_strategy(forced_memberships);
     let observed = reader
         .snapshot(wanted, &mut |step| {
             let what = match step.strategy {

@@ -12,7 +12,9 @@ use std::collections::{BTreeMap, HashMap};
 
 use crate::import_file::{ImportFile, build_files};
 use crate::manifest::{DeclaredUser, ManifestPath, Problem, ValidManifest};
-use crate::pool::{ObservedPool, ObservedUsers, PoolMfa, ReadStrategy, RemoteUser, Wanted, sign_in_key};
+use crate::pool::{
+    MembershipStrategy, ObservedPool, ObservedUsers, PoolMfa, ReadStrategy, RemoteUser, Wanted, sign_in_key,
+};
 
 /// Problems beyond this many are reported by path only: locating one scans the manifest,
 /// and a thousand carets help nobody more than fifty do.
@@ -29,9 +31,18 @@ pub struct Plan {
     /// The pool's CSV header (GetCSVHeader), verbatim.
     pub csv_header: Vec<String>,
     pub to_import: Vec<NewUser>,
+    /// Existing users with a missing declared membership or another enabled state (§8).
+    pub to_change: Vec<ChangedUser>,
+    /// Declared groups missing from the pool: apply creates them.
+    pub groups_to_create: Vec<NewGroup>,
+    /// Declared groups that exist with other settings: never updated, shown for information.
+    pub group_drift: Vec<GroupDrift>,
     pub in_sync: Vec<SyncedUser>,
     pub drifted: Vec<DriftedUser>,
     pub unmanaged: Unmanaged,
+    /// Memberships of existing declared users, in the groups the manifest mentions, that the
+    /// manifest does not declare: counted, never removed.
+    pub unmanaged_memberships: u64,
     /// The CSV files an import would upload (one unless Cognito's per-file limits split it),
     /// built by [`crate::import_file`].
     pub import_files: Vec<ImportFile>,
@@ -52,6 +63,8 @@ pub struct PoolInfo {
     pub mfa: PoolMfa,
     pub estimated_users: u64,
     pub read: ReadStrategy,
+    /// How memberships were read; `None` when none were needed.
+    pub memberships: Option<MembershipStrategy>,
 }
 
 /// A declared user that is missing from the pool: the import job will create it.
@@ -63,6 +76,47 @@ pub struct NewUser {
     pub attributes: BTreeMap<String, String>,
     /// `cognito:mfa_enabled` as it will be written: the user's value and the pool's setting.
     pub mfa_enabled: bool,
+    /// The declared enabled state: `false` disables the user right after its import.
+    pub enabled: bool,
+    /// The groups the user is added to after its import, sorted.
+    pub groups: Vec<String>,
+}
+
+/// An existing user that the second phase of apply changes: memberships to add and/or the
+/// enabled state to set. Changes address `pool_username`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChangedUser {
+    pub index: usize,
+    pub username: String,
+    /// The pool's username for it (a UUID in pools that sign in by email or phone).
+    pub pool_username: String,
+    /// Declared groups the user is not in yet, sorted.
+    pub add_groups: Vec<String>,
+    /// `Some(state)` when the declared enabled state differs from the pool's.
+    pub set_enabled: Option<bool>,
+}
+
+impl ChangedUser {
+    /// How many requests the change takes.
+    pub fn requests(&self) -> usize {
+        self.add_groups.len() + usize::from(self.set_enabled.is_some())
+    }
+}
+
+/// A declared group that apply creates (CreateGroup).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewGroup {
+    pub name: String,
+    pub description: Option<String>,
+    pub precedence: Option<i64>,
+    pub role_arn: Option<String>,
+}
+
+/// A declared group whose settings in the pool differ; never updated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupDrift {
+    pub name: String,
+    pub changes: Vec<AttributeDrift>,
 }
 
 /// A declared user that exists with every declared attribute as declared.
@@ -106,7 +160,18 @@ pub struct Unmanaged {
 
 impl Plan {
     pub fn has_changes(&self) -> bool {
-        !self.to_import.is_empty()
+        !self.to_import.is_empty() || !self.to_change.is_empty() || !self.groups_to_create.is_empty()
+    }
+
+    /// Requests the second phase sends for new users: a disable per new user declared
+    /// `enabled: false`, an add per declared membership.
+    pub fn new_user_changes(&self) -> usize {
+        self.to_import.iter().map(|u| u.groups.len() + usize::from(!u.enabled)).sum()
+    }
+
+    /// Requests the second phase sends for existing users (what `--max-changes` limits).
+    pub fn existing_user_changes(&self) -> usize {
+        self.to_change.iter().map(ChangedUser::requests).sum()
     }
 
     /// The data rows of the import CSV, exactly as written (Cognito's dialect), in order.
@@ -119,8 +184,10 @@ impl Plan {
 }
 
 /// The note every plan carries, in words; the JSON says it too.
-pub const ONLY_CREATES: &str =
-    "cognito-sync only creates users: nothing in the pool is updated or deleted, whatever the drift";
+pub const ONLY_CREATES: &str = "cognito-sync creates users, creates declared groups, adds declared memberships and sets the declared enabled state: attributes of existing users and existing groups are never updated, and nothing is ever deleted, whatever the drift";
+
+/// What apply can do, as the JSON lists it.
+pub const APPLY_CAN: [&str; 4] = ["create_users", "create_groups", "add_memberships", "set_enabled"];
 
 /// Compares the manifest with the pool. Returns the plan, or every pool-aware problem of the
 /// manifest (SPEC §4), located like `validate`'s.
@@ -129,6 +196,8 @@ pub fn diff(manifest: &ValidManifest, pool: &ObservedPool) -> Result<Plan, Vec<P
     let index = RemoteIndex::new(pool, remote);
     let mut problems = Vec::new();
     let mut to_import = Vec::new();
+    let mut to_change = Vec::new();
+    let mut unmanaged_memberships = 0u64;
     let mut in_sync = Vec::new();
     let mut drifted = Vec::new();
     let mut matched: Vec<bool> = vec![false; remote.len()];
@@ -138,6 +207,8 @@ pub fn diff(manifest: &ValidManifest, pool: &ObservedPool) -> Result<Plan, Vec<P
     let mut new_sign_in: HashMap<(String, String), &DeclaredUser> = HashMap::new();
 
     check_custom_attributes(manifest, pool, &mut problems);
+    check_groups(manifest, pool, &mut problems);
+    let (groups_to_create, group_drift) = diff_groups(manifest, pool);
 
     for user in &manifest.users {
         match index.find(pool, user) {
@@ -159,7 +230,23 @@ pub fn diff(manifest: &ValidManifest, pool: &ObservedPool) -> Result<Plan, Vec<P
                 matched[found] = true;
                 let remote_user = &remote[found];
                 let changes = drift(user, remote_user);
-                if changes.is_empty() {
+                let add_groups: Vec<String> =
+                    user.groups.iter().filter(|g| !remote_user.groups.contains(*g)).cloned().collect();
+                unmanaged_memberships += remote_user.groups.iter().filter(|g| !user.groups.contains(*g)).count() as u64;
+                let set_enabled = (user.enabled != remote_user.enabled).then_some(user.enabled);
+                let changed = !add_groups.is_empty() || set_enabled.is_some();
+                if changed {
+                    to_change.push(ChangedUser {
+                        index: user.index,
+                        username: user.username.clone(),
+                        pool_username: remote_user.username.clone(),
+                        add_groups,
+                        set_enabled,
+                    });
+                }
+                if changes.is_empty() && changed {
+                    // A change, no drift: neither in sync nor drifted.
+                } else if changes.is_empty() {
                     in_sync.push(SyncedUser {
                         index: user.index,
                         username: user.username.clone(),
@@ -205,6 +292,8 @@ pub fn diff(manifest: &ValidManifest, pool: &ObservedPool) -> Result<Plan, Vec<P
                             PoolMfa::On => true,
                             PoolMfa::Optional => user.mfa_enabled.unwrap_or(false),
                         },
+                        enabled: user.enabled,
+                        groups: user.groups.clone(),
                     });
                 }
             }
@@ -304,14 +393,19 @@ pub fn diff(manifest: &ValidManifest, pool: &ObservedPool) -> Result<Plan, Vec<P
             mfa: pool.mfa,
             estimated_users: pool.estimated_users,
             read: pool.users.strategy(),
+            memberships: pool.memberships,
         },
         manifest_digest: manifest.digest.clone(),
         manifest_path: manifest.source.display_name(),
         csv_header: pool.csv_header.clone(),
         to_import,
+        to_change,
+        groups_to_create,
+        group_drift,
         in_sync,
         drifted,
         unmanaged,
+        unmanaged_memberships,
         import_files,
         notes,
     })
@@ -435,6 +529,71 @@ fn check_custom_attributes(manifest: &ValidManifest, pool: &ObservedPool, proble
             );
         }
     }
+}
+
+/// Every group a user lists must be declared under `groups:` or exist in the pool.
+fn check_groups(manifest: &ValidManifest, pool: &ObservedPool, problems: &mut Vec<Problem>) {
+    for user in &manifest.users {
+        for group in &user.groups {
+            if manifest.groups.contains_key(group) || pool.groups.contains_key(group) {
+                continue;
+            }
+            let close = manifest
+                .groups
+                .keys()
+                .chain(pool.groups.keys())
+                .filter(|known| strsim::jaro_winkler(known, group) > 0.85)
+                .max_by(|a, b| strsim::jaro_winkler(a, group).total_cmp(&strsim::jaro_winkler(b, group)));
+            let help = match close {
+                Some(known) => {
+                    format!("did you mean `{known}`? Otherwise declare `{group}` under `groups:` to create it")
+                }
+                None => format!(
+                    "declare `{group}` under the top-level `groups:` so that apply creates it, or correct the name"
+                ),
+            };
+            problems.push(
+                Problem::new(
+                    ManifestPath::user(user.index, "groups"),
+                    format!("group `{group}` is neither declared under `groups:` nor in pool `{}`", pool.id),
+                )
+                .for_user(&user.username)
+                .with_help(help),
+            );
+        }
+    }
+}
+
+/// Declared groups to create, and declared groups whose settings in the pool differ.
+fn diff_groups(manifest: &ValidManifest, pool: &ObservedPool) -> (Vec<NewGroup>, Vec<GroupDrift>) {
+    let mut create = Vec::new();
+    let mut drifted = Vec::new();
+    for (name, declared) in &manifest.groups {
+        let Some(remote) = pool.groups.get(name) else {
+            create.push(NewGroup {
+                name: name.clone(),
+                description: declared.description.clone(),
+                precedence: declared.precedence,
+                role_arn: declared.role_arn.clone(),
+            });
+            continue;
+        };
+        let mut changes = Vec::new();
+        let mut compare = |attribute: &str, pool: Option<String>, manifest: Option<String>| {
+            if let Some(manifest) = manifest
+                && pool.as_ref() != Some(&manifest)
+            {
+                changes.push(AttributeDrift { attribute: attribute.to_owned(), pool, manifest });
+            }
+        };
+        compare("description", remote.description.clone(), declared.description.clone());
+        compare("precedence", remote.precedence.map(|p| p.to_string()), declared.precedence.map(|p| p.to_string()));
+        compare("role_arn", remote.role_arn.clone(), declared.role_arn.clone());
+        if !changes.is_empty() {
+            drifted.push(GroupDrift { name: name.clone(), changes });
+        }
+    }
+    (create, drifted)
 }
 
 /// The checks that apply to a user the import would create.

@@ -34,12 +34,55 @@ pub fn summary(plan: &Plan) -> String {
     } else {
         format!("about {} unmanaged (untouched)", plan.unmanaged.count)
     };
-    format!(
-        "{} to import, {} in sync, {} drifted (not updated), {unmanaged}",
+    let mut line = format!(
+        "{} to import, {} to change, {} in sync, {} drifted (not updated), {unmanaged}",
         plan.to_import.len(),
+        plan.to_change.len(),
         plan.in_sync.len(),
         plan.drifted.len()
-    )
+    );
+    if !plan.groups_to_create.is_empty() {
+        let _ = write!(line, ", {}", plural(plan.groups_to_create.len(), "group to create", "groups to create"));
+    }
+    if plan.pool.memberships.is_some() {
+        let _ = write!(
+            line,
+            ", {} (untouched)",
+            plural(plan.unmanaged_memberships as usize, "unmanaged membership", "unmanaged memberships")
+        );
+    }
+    line
+}
+
+/// A group's settings as CreateGroup gets them, e.g. `(precedence 1, description "Admins")`.
+fn group_settings(group: &super::NewGroup) -> String {
+    let mut parts = Vec::new();
+    if let Some(description) = &group.description {
+        parts.push(format!("description {description:?}"));
+    }
+    if let Some(precedence) = group.precedence {
+        parts.push(format!("precedence {precedence}"));
+    }
+    if let Some(role_arn) = &group.role_arn {
+        parts.push(format!("role_arn {role_arn:?}"));
+    }
+    if parts.is_empty() { String::new() } else { format!(" ({})", parts.join(", ")) }
+}
+
+/// The lines of one existing user's change, without the leading marker and indent.
+fn change_lines(user: &super::ChangedUser) -> Vec<String> {
+    let mut lines = Vec::new();
+    if let Some(enabled) = user.set_enabled {
+        lines.push(format!("enabled = {} -> {enabled}", !enabled));
+    }
+    for group in &user.add_groups {
+        lines.push(format!("+ group {group}"));
+    }
+    lines
+}
+
+fn pool_name_suffix(username: &str, pool_username: &str) -> String {
+    if pool_username == username { String::new() } else { format!(" (pool username `{pool_username}`)") }
 }
 
 fn target(plan: &Plan) -> String {
@@ -80,6 +123,23 @@ pub fn text(plan: &Plan, options: RenderOptions) -> String {
         let _ = writeln!(out, "{} {note}", paint.paint(Role::Warning, "note:"));
     }
 
+    if !plan.groups_to_create.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n{}",
+            paint
+                .paint(Role::Strong, &format!("{} to create:", plural(plan.groups_to_create.len(), "group", "groups")))
+        );
+        for group in &plan.groups_to_create {
+            let _ = writeln!(
+                out,
+                "  {} group {}{}",
+                paint.paint(Role::Create, "+"),
+                paint.paint(Role::Create, &group.name),
+                group_settings(group)
+            );
+        }
+    }
     if !plan.to_import.is_empty() {
         let _ = writeln!(
             out,
@@ -92,6 +152,31 @@ pub fn text(plan: &Plan, options: RenderOptions) -> String {
                 let _ = writeln!(out, "      {name} = {:?}", shown(name, value, options.show_pii));
             }
             let _ = writeln!(out, "      cognito:mfa_enabled = {}", user.mfa_enabled);
+            if !user.enabled {
+                let _ = writeln!(out, "      enabled = false (disabled right after its import)");
+            }
+            if !user.groups.is_empty() {
+                let _ = writeln!(out, "      groups = [{}]", user.groups.join(", "));
+            }
+        }
+    }
+    if !plan.to_change.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n{}",
+            paint.paint(Role::Strong, &format!("{} to change:", plural(plan.to_change.len(), "user", "users")))
+        );
+        for user in &plan.to_change {
+            let _ = writeln!(
+                out,
+                "  {} {}{}",
+                paint.paint(Role::Drift, "~"),
+                paint.paint(Role::Drift, &user.username),
+                pool_name_suffix(&user.username, &user.pool_username)
+            );
+            for line in change_lines(user) {
+                let _ = writeln!(out, "      {line}");
+            }
         }
     }
     if !plan.drifted.is_empty() {
@@ -132,11 +217,31 @@ pub fn text(plan: &Plan, options: RenderOptions) -> String {
         }
     }
 
+    if !plan.group_drift.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n{} {}",
+            paint.paint(
+                Role::Strong,
+                &format!("{} drifted (pool -> manifest):", plural(plan.group_drift.len(), "group", "groups"))
+            ),
+            paint.paint(Role::Dim, "existing groups are never updated; shown for information only")
+        );
+        for group in &plan.group_drift {
+            let _ =
+                writeln!(out, "  {} group {}", paint.paint(Role::Drift, "~"), paint.paint(Role::Drift, &group.name));
+            for change in &group.changes {
+                let before = change.pool.as_ref().map_or("(not set)".to_owned(), |v| format!("{v:?}"));
+                let _ = writeln!(out, "      {} = {before} -> {:?}", change.attribute, change.manifest);
+            }
+        }
+    }
+
     out.push('\n');
     if plan.has_changes() {
         let _ = writeln!(out, "{} {}", paint.paint(Role::Strong, "Plan:"), summary(plan));
     } else {
-        let _ = writeln!(out, "{} {}", paint.paint(Role::Strong, "No users to import:"), summary(plan));
+        let _ = writeln!(out, "{} {}", paint.paint(Role::Strong, "No changes:"), summary(plan));
     }
     let _ = writeln!(out, "{}", paint.paint(Role::Dim, &format!("{ONLY_CREATES}.")));
     out
@@ -155,7 +260,7 @@ pub fn markdown(plan: &Plan, show_pii: bool) -> String {
     if plan.has_changes() {
         let _ = writeln!(head, "**Plan:** {}\n", summary(plan));
     } else {
-        let _ = writeln!(head, "**No users to import:** {}\n", summary(plan));
+        let _ = writeln!(head, "**No changes:** {}\n", summary(plan));
     }
     let _ = writeln!(head, "> {ONLY_CREATES}.\n");
     let _ = writeln!(head, "<sub>{}</sub>\n", pool_facts(plan));
@@ -173,6 +278,44 @@ pub fn markdown(plan: &Plan, show_pii: bool) -> String {
                 let _ = writeln!(block, "+     {name} = {:?}", shown(name, value, show_pii));
             }
             let _ = writeln!(block, "+     cognito:mfa_enabled = {}", user.mfa_enabled);
+            if !user.enabled {
+                let _ = writeln!(block, "+     enabled = false (disabled right after its import)");
+            }
+            if !user.groups.is_empty() {
+                let _ = writeln!(block, "+     groups = [{}]", user.groups.join(", "));
+            }
+            block
+        })
+        .collect();
+    let group_blocks: Vec<String> = plan
+        .groups_to_create
+        .iter()
+        .map(|group| format!("+ group {}{}\n", group.name, group_settings(group)))
+        .collect();
+    let change_blocks: Vec<String> = plan
+        .to_change
+        .iter()
+        .map(|user| {
+            let mut block = format!("~ {}{}\n", user.username, pool_name_suffix(&user.username, &user.pool_username));
+            for line in change_lines(user) {
+                match line.strip_prefix("+ ") {
+                    Some(added) => writeln!(block, "+     {added}"),
+                    None => writeln!(block, "!     {line}"),
+                }
+                .ok();
+            }
+            block
+        })
+        .collect();
+    let group_drift_blocks: Vec<String> = plan
+        .group_drift
+        .iter()
+        .map(|group| {
+            let mut block = format!("~ group {}\n", group.name);
+            for change in &group.changes {
+                let before = change.pool.as_ref().map_or("(not set)".to_owned(), |v| format!("{v:?}"));
+                let _ = writeln!(block, "!     {} = {before} -> {:?}", change.attribute, change.manifest);
+            }
             block
         })
         .collect();
@@ -200,7 +343,9 @@ pub fn markdown(plan: &Plan, show_pii: bool) -> String {
     let mut out = head;
     let mut budget = MARKDOWN_BUDGET.saturating_sub(out.len());
     let sections = [
+        (format!("{} to create", plural(plan.groups_to_create.len(), "group", "groups")), "diff", group_blocks),
         (format!("{} to import", plural(plan.to_import.len(), "user", "users")), "diff", import_blocks),
+        (format!("{} to change", plural(plan.to_change.len(), "user", "users")), "diff", change_blocks),
         (
             format!(
                 "{} drifted (pool -> manifest; an import job cannot update users, shown for information only)",
@@ -208,6 +353,14 @@ pub fn markdown(plan: &Plan, show_pii: bool) -> String {
             ),
             "diff",
             drift_blocks,
+        ),
+        (
+            format!(
+                "{} drifted (pool -> manifest; existing groups are never updated, shown for information only)",
+                plural(plan.group_drift.len(), "group", "groups")
+            ),
+            "diff",
+            group_drift_blocks,
         ),
     ];
     for (title, language, blocks) in sections {

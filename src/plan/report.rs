@@ -4,17 +4,27 @@
 //! Format, `schema_version: 1` (snake_case keys; additions are not breaking, removals are):
 //!
 //! - `schema_version` (1), `command` (`"plan"`), `tool` {`name`, `version`}
-//! - `only_creates_users` (always true) and `statement`: nothing is updated or deleted
+//! - `only_creates_users`: true when this plan only imports users (no group to create, no
+//!   membership or enabled state to set); `apply_can`: what apply may do (`create_users`,
+//!   `create_groups`, `add_memberships`, `set_enabled`); `statement`: the same in words —
+//!   attributes of existing users and groups are never updated, nothing is deleted
 //! - `personal_data`: `"masked"` or `"shown"`. Values of personal attributes (email, phone,
 //!   names, address, birthdate...) are masked unless `--show-pii`; a saved plan always
 //!   shows them (it is written with mode 0600), because `apply` imports exactly its rows.
 //! - `manifest` {`path`, `digest`}: SHA-256 of the manifest file
 //! - `pool` {`id`, `name`, `region`, `endpoint` (null unless overridden), `case_sensitive`,
 //!   `username_attributes`, `auto_verified_attributes`, `mfa` (`OFF`/`ON`/`OPTIONAL`),
-//!   `estimated_users`, `read_strategy` (`list_all` or `look_up`)}
-//! - `summary` {`to_import`, `in_sync`, `drifted`, `unmanaged`, `unmanaged_exact`}
+//!   `estimated_users`, `read_strategy` (`list_all` or `look_up`), `membership_read`
+//!   (`group_walk`, `per_user`, or null when no membership was read)}
+//! - `summary` {`to_import`, `to_change`, `in_sync`, `drifted`, `unmanaged`,
+//!   `unmanaged_exact`, `groups_to_create`, `unmanaged_memberships`, `new_user_changes`,
+//!   `existing_user_changes` (requests of the second phase; `--max-changes` limits the latter)}
+//! - `groups_to_create[]` {`name`, `description`, `precedence`, `role_arn`} (null when unset)
 //! - `to_import[]` {`index` (in the manifest's `users`), `username`, `attributes` {name:
-//!   value}, `mfa_enabled`}
+//!   value}, `mfa_enabled`, `enabled`, `groups[]`}
+//! - `to_change[]` {`index`, `username`, `pool_username` (the name changes address),
+//!   `add_groups[]`, `set_enabled` (null, or the state to set)}
+//! - `group_drift[]` {`name`, `changes[]` {`attribute`, `pool`, `manifest`}}
 //! - `drifted[]` {`index`, `username`, `pool_username`, `changes[]` {`attribute`, `pool`
 //!   (null when unset), `manifest`}}
 //! - `in_sync[]` {`index`, `username`, `pool_username`}
@@ -30,8 +40,8 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use super::mask::shown;
-use super::{ONLY_CREATES, Plan};
-use crate::pool::{ReadStrategy, mfa_name};
+use super::{APPLY_CAN, ONLY_CREATES, Plan};
+use crate::pool::{MembershipStrategy, ReadStrategy, mfa_name};
 
 pub const SCHEMA_VERSION: u32 = 1;
 
@@ -41,12 +51,16 @@ pub struct PlanReport<'a> {
     pub command: &'static str,
     pub tool: Tool,
     pub only_creates_users: bool,
+    pub apply_can: [&'static str; 4],
     pub statement: &'static str,
     pub personal_data: &'static str,
     pub manifest: ManifestRef<'a>,
     pub pool: PoolReport<'a>,
     pub summary: Summary,
+    pub groups_to_create: Vec<NewGroupReport<'a>>,
     pub to_import: Vec<NewUserReport<'a>>,
+    pub to_change: Vec<ChangedReport<'a>>,
+    pub group_drift: Vec<GroupDriftReport<'a>>,
     pub drifted: Vec<DriftedReport<'a>>,
     pub in_sync: Vec<SyncedReport<'a>>,
     pub notes: &'a [String],
@@ -79,15 +93,44 @@ pub struct PoolReport<'a> {
     pub mfa: &'static str,
     pub estimated_users: u64,
     pub read_strategy: ReadStrategy,
+    pub membership_read: Option<MembershipStrategy>,
 }
 
 #[derive(Debug, Serialize)]
 pub struct Summary {
     pub to_import: usize,
+    pub to_change: usize,
     pub in_sync: usize,
     pub drifted: usize,
     pub unmanaged: u64,
     pub unmanaged_exact: bool,
+    pub groups_to_create: usize,
+    pub unmanaged_memberships: u64,
+    pub new_user_changes: usize,
+    pub existing_user_changes: usize,
+}
+
+#[derive(Debug, Serialize)]
+pub struct NewGroupReport<'a> {
+    pub name: &'a str,
+    pub description: Option<&'a str>,
+    pub precedence: Option<i64>,
+    pub role_arn: Option<&'a str>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ChangedReport<'a> {
+    pub index: usize,
+    pub username: &'a str,
+    pub pool_username: &'a str,
+    pub add_groups: &'a [String],
+    pub set_enabled: Option<bool>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct GroupDriftReport<'a> {
+    pub name: &'a str,
+    pub changes: Vec<ChangeReport<'a>>,
 }
 
 #[derive(Debug, Serialize)]
@@ -96,6 +139,8 @@ pub struct NewUserReport<'a> {
     pub username: &'a str,
     pub attributes: BTreeMap<&'a str, String>,
     pub mfa_enabled: bool,
+    pub enabled: bool,
+    pub groups: &'a [String],
 }
 
 #[derive(Debug, Serialize)]
@@ -158,7 +203,10 @@ pub fn report(plan: &Plan, show_pii: bool) -> PlanReport<'_> {
         schema_version: SCHEMA_VERSION,
         command: "plan",
         tool: Tool { name: env!("CARGO_PKG_NAME"), version: env!("CARGO_PKG_VERSION") },
-        only_creates_users: true,
+        only_creates_users: plan.groups_to_create.is_empty()
+            && plan.to_change.is_empty()
+            && plan.new_user_changes() == 0,
+        apply_can: APPLY_CAN,
         statement: ONLY_CREATES,
         personal_data: if show_pii { "shown" } else { "masked" },
         manifest: ManifestRef { path: &plan.manifest_path, digest: &plan.manifest_digest },
@@ -173,14 +221,57 @@ pub fn report(plan: &Plan, show_pii: bool) -> PlanReport<'_> {
             mfa: mfa_name(pool.mfa),
             estimated_users: pool.estimated_users,
             read_strategy: pool.read,
+            membership_read: pool.memberships,
         },
         summary: Summary {
             to_import: plan.to_import.len(),
+            to_change: plan.to_change.len(),
             in_sync: plan.in_sync.len(),
             drifted: plan.drifted.len(),
             unmanaged: plan.unmanaged.count,
             unmanaged_exact: plan.unmanaged.exact,
+            groups_to_create: plan.groups_to_create.len(),
+            unmanaged_memberships: plan.unmanaged_memberships,
+            new_user_changes: plan.new_user_changes(),
+            existing_user_changes: plan.existing_user_changes(),
         },
+        groups_to_create: plan
+            .groups_to_create
+            .iter()
+            .map(|g| NewGroupReport {
+                name: &g.name,
+                description: g.description.as_deref(),
+                precedence: g.precedence,
+                role_arn: g.role_arn.as_deref(),
+            })
+            .collect(),
+        to_change: plan
+            .to_change
+            .iter()
+            .map(|u| ChangedReport {
+                index: u.index,
+                username: &u.username,
+                pool_username: &u.pool_username,
+                add_groups: &u.add_groups,
+                set_enabled: u.set_enabled,
+            })
+            .collect(),
+        group_drift: plan
+            .group_drift
+            .iter()
+            .map(|g| GroupDriftReport {
+                name: &g.name,
+                changes: g
+                    .changes
+                    .iter()
+                    .map(|c| ChangeReport {
+                        attribute: &c.attribute,
+                        pool: c.pool.clone(),
+                        manifest: c.manifest.clone(),
+                    })
+                    .collect(),
+            })
+            .collect(),
         to_import: plan
             .to_import
             .iter()
@@ -189,6 +280,8 @@ pub fn report(plan: &Plan, show_pii: bool) -> PlanReport<'_> {
                 username: &u.username,
                 attributes: u.attributes.iter().map(|(k, v)| (k.as_str(), shown(k, v, show_pii))).collect(),
                 mfa_enabled: u.mfa_enabled,
+                enabled: u.enabled,
+                groups: &u.groups,
             })
             .collect(),
         drifted: plan

@@ -23,6 +23,8 @@ fn remote(username: &str, attributes: &[(&str, &str)]) -> RemoteUser {
         username: username.to_owned(),
         attributes: attributes.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(),
         status: "CONFIRMED".to_owned(),
+        enabled: true,
+        groups: Default::default(),
     }
 }
 
@@ -58,6 +60,8 @@ fn pool(users: Vec<RemoteUser>) -> ObservedPool {
         case_sensitive: true,
         estimated_users: users.len() as u64,
         users: ObservedUsers::all(users),
+        groups: BTreeMap::new(),
+        memberships: None,
     }
 }
 
@@ -297,8 +301,8 @@ fn text_rendering() {
       ~ alice
           given_name = "A***" -> "A***" (differ; `--show-pii` shows them)
 
-    Plan: 2 to import, 0 in sync, 1 drifted (not updated), 1 unmanaged (untouched)
-    cognito-sync only creates users: nothing in the pool is updated or deleted, whatever the drift.
+    Plan: 2 to import, 0 to change, 0 in sync, 1 drifted (not updated), 1 unmanaged (untouched)
+    cognito-sync creates users, creates declared groups, adds declared memberships and sets the declared enabled state: attributes of existing users and existing groups are never updated, and nothing is ever deleted, whatever the drift.
     "#);
     let shown = text(&sample_plan(), RenderOptions { show_pii: true, ..plain });
     assert!(shown.contains("given_name = \"Alicia\" -> \"Alice\"\n"), "{shown}");
@@ -312,7 +316,7 @@ fn text_without_changes() {
     let out = text(&plan, RenderOptions { show_pii: false, paint: Paint::new(false) });
     assert!(
         out.contains(
-            "\nNo users to import: 0 to import, 1 in sync, 0 drifted (not updated), 0 unmanaged (untouched)\n"
+            "\nNo changes: 0 to import, 0 to change, 1 in sync, 0 drifted (not updated), 0 unmanaged (untouched)\n"
         ),
         "{out}"
     );
@@ -323,9 +327,9 @@ fn markdown_rendering() {
     insta::assert_snapshot!(markdown(&sample_plan(), false), @r#"
     ### cognito-sync plan for pool `eu-west-1_Test1` (`test`) in `eu-west-1`
 
-    **Plan:** 2 to import, 0 in sync, 1 drifted (not updated), 1 unmanaged (untouched)
+    **Plan:** 2 to import, 0 to change, 0 in sync, 1 drifted (not updated), 1 unmanaged (untouched)
 
-    > cognito-sync only creates users: nothing in the pool is updated or deleted, whatever the drift.
+    > cognito-sync creates users, creates declared groups, adds declared memberships and sets the declared enabled state: attributes of existing users and existing groups are never updated, and nothing is ever deleted, whatever the drift.
 
     <sub>case-sensitive usernames, sign-in by username, MFA OFF, auto-verified: email; about 2 users (every user listed)</sub>
 
@@ -391,7 +395,8 @@ fn json_report_masks_unless_asked_and_digests_the_import() {
     assert_eq!(masked["plan_digest"], shown["plan_digest"]);
     assert_eq!(
         masked["summary"],
-        serde_json::json!({"to_import": 2, "in_sync": 0, "drifted": 1, "unmanaged": 1, "unmanaged_exact": true})
+        serde_json::json!({"to_import": 2, "to_change": 0, "in_sync": 0, "drifted": 1, "unmanaged": 1, "unmanaged_exact": true,
+            "groups_to_create": 0, "unmanaged_memberships": 0, "new_user_changes": 0, "existing_user_changes": 0})
     );
     assert_eq!(
         masked["drifted"][0]["changes"][0],
@@ -449,7 +454,13 @@ fn json_rendering() {
         "version": "[version]"
       },
       "only_creates_users": true,
-      "statement": "cognito-sync only creates users: nothing in the pool is updated or deleted, whatever the drift",
+      "apply_can": [
+        "create_users",
+        "create_groups",
+        "add_memberships",
+        "set_enabled"
+      ],
+      "statement": "cognito-sync creates users, creates declared groups, adds declared memberships and sets the declared enabled state: attributes of existing users and existing groups are never updated, and nothing is ever deleted, whatever the drift",
       "personal_data": "masked",
       "manifest": {
         "path": "users.yaml",
@@ -467,15 +478,22 @@ fn json_rendering() {
         ],
         "mfa": "OFF",
         "estimated_users": 2,
-        "read_strategy": "list_all"
+        "read_strategy": "list_all",
+        "membership_read": null
       },
       "summary": {
         "to_import": 2,
+        "to_change": 0,
         "in_sync": 0,
         "drifted": 1,
         "unmanaged": 1,
-        "unmanaged_exact": true
+        "unmanaged_exact": true,
+        "groups_to_create": 0,
+        "unmanaged_memberships": 0,
+        "new_user_changes": 0,
+        "existing_user_changes": 0
       },
+      "groups_to_create": [],
       "to_import": [
         {
           "index": 1,
@@ -485,7 +503,9 @@ fn json_rendering() {
             "email": "b***@example.com",
             "email_verified": "true"
           },
-          "mfa_enabled": false
+          "mfa_enabled": false,
+          "enabled": true,
+          "groups": []
         },
         {
           "index": 2,
@@ -495,9 +515,13 @@ fn json_rendering() {
             "email_verified": "true",
             "phone_number": "+1******0100"
           },
-          "mfa_enabled": false
+          "mfa_enabled": false,
+          "enabled": true,
+          "groups": []
         }
       ],
+      "to_change": [],
+      "group_drift": [],
       "drifted": [
         {
           "index": 0,
@@ -542,4 +566,152 @@ fn json_rendering() {
       "plan_digest": "52c4f672b4fd41fb298ad7ab2a569fec3990b0e5e7bed651c650722b9bc55ba5"
     }
     "#);
+}
+
+const GROUPS: &str = "groups:
+  staff:
+  admins:
+    precedence: 1
+users:
+  - username: alice
+    email: alice@example.com
+    groups: [staff, admins]
+  - username: bob
+    email: bob@example.com
+    enabled: false
+  - username: carol
+    email: carol@example.com
+  - username: dave
+    email: dave@example.com
+    groups: [legacy]
+  - username: erin
+    email: erin@example.com
+    enabled: false
+    groups: [staff]
+";
+
+fn member(mut user: RemoteUser, groups: &[&str], enabled: bool) -> RemoteUser {
+    user.groups = groups.iter().map(|g| (*g).to_owned()).collect();
+    user.enabled = enabled;
+    user
+}
+
+fn groups_plan() -> Plan {
+    let m = manifest(GROUPS);
+    let synced = |name: &str| [("email", format!("{name}@example.com")), ("email_verified", "true".to_owned())];
+    let attrs = |name: &str| synced(name).map(|(k, v)| (k, v));
+    let user = |name: &str| {
+        let a = attrs(name);
+        remote(name, &[(a[0].0, a[0].1.as_str()), (a[1].0, a[1].1.as_str())])
+    };
+    let mut p = pool(vec![
+        member(user("alice"), &["staff", "legacy"], true),
+        member(user("bob"), &[], true),
+        member(user("carol"), &[], false),
+        member(user("dave"), &["legacy"], true),
+    ]);
+    p.groups.insert("staff".into(), crate::pool::RemoteGroup::default());
+    p.groups.insert("legacy".into(), crate::pool::RemoteGroup { precedence: Some(3), ..Default::default() });
+    p.memberships = Some(crate::pool::MembershipStrategy::PerUser);
+    diff(&m, &p).unwrap()
+}
+
+#[test]
+fn groups_and_enabled_state_sort_users_into_to_change() {
+    let plan = groups_plan();
+    assert_eq!(plan.groups_to_create.iter().map(|g| g.name.as_str()).collect::<Vec<_>>(), ["admins"]);
+    assert_eq!(plan.groups_to_create[0].precedence, Some(1));
+    let changes: Vec<(&str, Vec<String>, Option<bool>)> =
+        plan.to_change.iter().map(|u| (u.username.as_str(), u.add_groups.clone(), u.set_enabled)).collect();
+    assert_eq!(
+        changes,
+        [("alice", vec!["admins".to_owned()], None), ("bob", vec![], Some(false)), ("carol", vec![], Some(true)),]
+    );
+    assert_eq!(plan.in_sync.iter().map(|u| u.username.as_str()).collect::<Vec<_>>(), ["dave"]);
+    let erin = &plan.to_import[0];
+    assert_eq!((erin.username.as_str(), erin.enabled, erin.groups.clone()), ("erin", false, vec!["staff".to_owned()]));
+    // alice is in `legacy`, which the manifest mentions (dave's) but does not declare for her.
+    assert_eq!(plan.unmanaged_memberships, 1);
+    assert_eq!((plan.new_user_changes(), plan.existing_user_changes()), (2, 3));
+    assert!(plan.has_changes());
+}
+
+#[test]
+fn a_user_naming_a_group_neither_declared_nor_in_the_pool_is_a_problem() {
+    let m =
+        manifest("groups:\n  staff:\nusers:\n  - username: a\n    email: a@example.com\n    groups: [staf, ghosts]\n");
+    let problems = diff(&m, &pool(vec![])).unwrap_err();
+    assert_eq!(
+        messages(&problems),
+        [
+            "users[0].groups (`a`): group `ghosts` is neither declared under `groups:` nor in pool `eu-west-1_Test1`",
+            "users[0].groups (`a`): group `staf` is neither declared under `groups:` nor in pool `eu-west-1_Test1`",
+        ]
+    );
+    assert!(problems.iter().any(|p| p.help.as_deref().is_some_and(|h| h.starts_with("did you mean `staff`?"))));
+}
+
+#[test]
+fn existing_groups_are_never_updated_but_their_drift_is_shown() {
+    let m = manifest("groups:\n  staff:\n    description: Staff\n    precedence: 2\nusers: []\n");
+    let mut p = pool(vec![]);
+    p.groups.insert("staff".into(), crate::pool::RemoteGroup { precedence: Some(2), ..Default::default() });
+    let plan = diff(&m, &p).unwrap();
+    assert!(plan.groups_to_create.is_empty() && !plan.has_changes());
+    assert_eq!(
+        plan.group_drift,
+        [GroupDrift {
+            name: "staff".into(),
+            changes: vec![AttributeDrift { attribute: "description".into(), pool: None, manifest: "Staff".into() }]
+        }]
+    );
+}
+
+#[test]
+fn changes_address_the_pool_username_in_email_sign_in_pools() {
+    let m = manifest("users:\n  - username: alice\n    email: alice@example.com\n    enabled: false\n");
+    let mut p = pool(vec![remote("0b5e-uuid", &[("email", "alice@example.com"), ("email_verified", "true")])]);
+    p.username_attributes = vec!["email".into()];
+    let plan = diff(&m, &p).unwrap();
+    assert_eq!(plan.to_change[0].pool_username, "0b5e-uuid");
+    assert_eq!(plan.to_change[0].set_enabled, Some(false));
+}
+
+#[test]
+fn text_and_markdown_show_groups_and_changes() {
+    let plan = groups_plan();
+    insta::assert_snapshot!(text(&plan, RenderOptions { show_pii: false, paint: Paint::new(false) }), @r#"
+    cognito-sync plan for pool `eu-west-1_Test1` (`test`) in `eu-west-1`
+    case-sensitive usernames, sign-in by username, MFA OFF, auto-verified: email; about 4 users (every user listed)
+
+    1 group to create:
+      + group admins (precedence 1)
+
+    1 user to import:
+      + erin
+          email = "e***@example.com"
+          email_verified = "true"
+          cognito:mfa_enabled = false
+          enabled = false (disabled right after its import)
+          groups = [staff]
+
+    3 users to change:
+      ~ alice
+          + group admins
+      ~ bob
+          enabled = true -> false
+      ~ carol
+          enabled = false -> true
+
+    Plan: 1 to import, 3 to change, 1 in sync, 0 drifted (not updated), 0 unmanaged (untouched), 1 group to create, 1 unmanaged membership (untouched)
+    cognito-sync creates users, creates declared groups, adds declared memberships and sets the declared enabled state: attributes of existing users and existing groups are never updated, and nothing is ever deleted, whatever the drift.
+    "#);
+    let md = markdown(&plan, false);
+    assert!(
+        md.contains(
+            "#### 3 users to change\n\n```diff\n~ alice\n+     group admins\n~ bob\n!     enabled = true -> false\n"
+        ),
+        "{md}"
+    );
+    assert!(md.contains("#### 1 group to create\n\n```diff\n+ group admins (precedence 1)\n"), "{md}");
 }

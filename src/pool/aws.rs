@@ -19,6 +19,7 @@ use aws_sdk_cognitoidentityprovider::types::{AttributeType, UserPoolMfaType};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
+use super::{MembershipStrategy, RemoteGroup, choose_membership_strategy, group_walk_cost};
 use super::{
     ObservedPool, ObservedUsers, PoolMfa, PoolReader, ReadProgress, ReadStrategy, RemoteUser, SchemaAttribute, Wanted,
     WantedUser, choose_strategy, filter_for, sign_in_key, walk_cost,
@@ -108,6 +109,8 @@ pub struct CognitoPool {
     requests: Mutex<BTreeMap<&'static str, u64>>,
     /// A forced strategy instead of the cheaper one (tests, benchmarks).
     force: Option<ReadStrategy>,
+    /// A forced way to read memberships instead of the cheaper one (tests, benchmarks).
+    force_memberships: Option<MembershipStrategy>,
 }
 
 impl CognitoPool {
@@ -144,6 +147,7 @@ impl CognitoPool {
             limiter: Arc::new(RateLimiter::new(max_rps)),
             requests: Mutex::new(BTreeMap::new()),
             force: None,
+            force_memberships: None,
         })
     }
 
@@ -227,6 +231,8 @@ impl CognitoPool {
             case_sensitive: pool.username_configuration().is_none_or(|c| c.case_sensitive()),
             estimated_users: u64::try_from(pool.estimated_number_of_users()).unwrap_or(0),
             users: ObservedUsers::all(Vec::new()),
+            groups: BTreeMap::new(),
+            memberships: None,
         })
     }
 
@@ -381,6 +387,8 @@ impl UserPages<'_> {
                     .filter_map(|a| a.value().map(|v| (a.name().to_owned(), v.to_owned())))
                     .collect(),
                 status: user.user_status().map(|s| s.as_str()).unwrap_or_default().to_owned(),
+                enabled: user.enabled(),
+                groups: BTreeSet::new(),
             })
             .collect();
         match output.pagination_token() {
@@ -438,7 +446,182 @@ impl PoolReader for CognitoPool {
                 ObservedUsers::Found(self.look_up(&pool, wanted, &needed, total, progress).await?)
             }
         };
+        if !wanted.groups.is_empty() {
+            self.read_memberships(&mut pool, wanted).await?;
+        }
         Ok(pool)
+    }
+}
+
+/// Groups and memberships (SPEC §8): the pool's groups, then the existing declared users'
+/// memberships in the groups the manifest mentions, by the cheaper of one `ListUsersInGroup`
+/// walk per group and one `AdminListGroupsForUser` per user.
+impl CognitoPool {
+    /// Reads memberships by `strategy` whatever it costs; both give the same plan.
+    pub fn force_membership_strategy(mut self, strategy: Option<MembershipStrategy>) -> Self {
+        self.force_memberships = strategy;
+        self
+    }
+
+    /// Every group of the pool (ListGroups, 60 a page).
+    pub async fn list_groups(&self) -> Result<BTreeMap<String, RemoteGroup>, PoolError> {
+        let id = &self.target.pool_id;
+        let mut groups = BTreeMap::new();
+        let mut token: Option<String> = None;
+        loop {
+            self.limiter.wait().await;
+            self.count("ListGroups", 1);
+            let output = self
+                .client
+                .list_groups()
+                .user_pool_id(id)
+                .limit(super::GROUP_PAGE_SIZE as i32)
+                .set_next_token(token.take())
+                .send()
+                .await
+                .map_err(|e| map_error(&self.target, &format!("list the groups of pool `{id}`"), "ListGroups", e))?;
+            for group in output.groups() {
+                let Some(name) = group.group_name() else { continue };
+                groups.insert(
+                    name.to_owned(),
+                    RemoteGroup {
+                        description: group.description().filter(|d| !d.is_empty()).map(str::to_owned),
+                        precedence: group.precedence().map(i64::from),
+                        role_arn: group.role_arn().map(str::to_owned),
+                    },
+                );
+            }
+            match output.next_token() {
+                Some(next) if !next.is_empty() => token = Some(next.to_owned()),
+                _ => break,
+            }
+        }
+        Ok(groups)
+    }
+
+    /// The members of one group, by pool username (ListUsersInGroup, 60 a page).
+    pub async fn group_members(&self, group: &str) -> Result<Vec<RemoteUser>, PoolError> {
+        let id = &self.target.pool_id;
+        let mut members = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            self.limiter.wait().await;
+            self.count("ListUsersInGroup", 1);
+            let output = self
+                .client
+                .list_users_in_group()
+                .user_pool_id(id)
+                .group_name(group)
+                .limit(super::GROUP_PAGE_SIZE as i32)
+                .set_next_token(token.take())
+                .send()
+                .await
+                .map_err(|e| {
+                    map_error(
+                        &self.target,
+                        &format!("list the users in group `{group}` of pool `{id}`"),
+                        "ListUsersInGroup",
+                        e,
+                    )
+                })?;
+            members.extend(output.users().iter().map(|user| {
+                RemoteUser {
+                    username: user.username().unwrap_or_default().to_owned(),
+                    attributes: user
+                        .attributes()
+                        .iter()
+                        .filter_map(|a| a.value().map(|v| (a.name().to_owned(), v.to_owned())))
+                        .collect(),
+                    status: user.user_status().map(|s| s.as_str()).unwrap_or_default().to_owned(),
+                    enabled: user.enabled(),
+                    groups: BTreeSet::new(),
+                }
+            }));
+            match output.next_token() {
+                Some(next) if !next.is_empty() => token = Some(next.to_owned()),
+                _ => break,
+            }
+        }
+        Ok(members)
+    }
+
+    /// The groups of one user, by the pool's username (AdminListGroupsForUser, 60 a page); an
+    /// empty list for a user that no longer exists.
+    pub async fn groups_of(&self, username: &str) -> Result<BTreeSet<String>, PoolError> {
+        let id = &self.target.pool_id;
+        let mut groups = BTreeSet::new();
+        let mut token: Option<String> = None;
+        loop {
+            self.limiter.wait().await;
+            self.count("AdminListGroupsForUser", 1);
+            let result = self
+                .client
+                .admin_list_groups_for_user()
+                .user_pool_id(id)
+                .username(username)
+                .limit(super::GROUP_PAGE_SIZE as i32)
+                .set_next_token(token.take())
+                .send()
+                .await;
+            let output = match result {
+                Ok(output) => output,
+                Err(error) if error.code() == Some("UserNotFoundException") => return Ok(BTreeSet::new()),
+                Err(error) => {
+                    return Err(map_error(
+                        &self.target,
+                        &format!("list the groups of user `{username}` in pool `{id}`"),
+                        "AdminListGroupsForUser",
+                        error,
+                    ));
+                }
+            };
+            groups.extend(output.groups().iter().filter_map(|g| g.group_name().map(str::to_owned)));
+            match output.next_token() {
+                Some(next) if !next.is_empty() => token = Some(next.to_owned()),
+                _ => break,
+            }
+        }
+        Ok(groups)
+    }
+
+    /// Fills `pool.groups` and, for every user in `pool.users`, its memberships among
+    /// `wanted.groups`.
+    async fn read_memberships(&self, pool: &mut ObservedPool, wanted: &Wanted) -> Result<(), PoolError> {
+        pool.groups = self.list_groups().await?;
+        let existing_groups: Vec<&String> = wanted.groups.iter().filter(|g| pool.groups.contains_key(*g)).collect();
+        let users = match &mut pool.users {
+            ObservedUsers::All { users, .. } | ObservedUsers::Found(users) => users,
+        };
+        if users.is_empty() {
+            return Ok(());
+        }
+        let members = wanted.declared_members();
+        let walk_cost = group_walk_cost(
+            &existing_groups.iter().map(|g| members.get(g.as_str()).copied().unwrap_or(0)).collect::<Vec<_>>(),
+        );
+        let strategy =
+            self.force_memberships.unwrap_or_else(|| choose_membership_strategy(walk_cost, users.len() as u64));
+        match strategy {
+            MembershipStrategy::GroupWalk => {
+                let by_name: std::collections::HashMap<String, usize> =
+                    users.iter().enumerate().map(|(i, u)| (u.username.clone(), i)).collect();
+                for group in existing_groups {
+                    for member in self.group_members(group).await? {
+                        if let Some(&i) = by_name.get(&member.username) {
+                            users[i].groups.insert(group.clone());
+                        }
+                    }
+                }
+            }
+            MembershipStrategy::PerUser => {
+                for user in users.iter_mut() {
+                    let groups = self.groups_of(&user.username).await?;
+                    user.groups = groups.into_iter().filter(|g| wanted.groups.contains(g)).collect();
+                }
+            }
+        }
+        pool.memberships = Some(strategy);
+        Ok(())
     }
 }
 
@@ -467,6 +650,7 @@ impl LookUp {
                         output.username(),
                         output.user_attributes(),
                         output.user_status().map(|s| s.as_str()),
+                        output.enabled(),
                         &self.keep,
                     );
                     // AdminGetUser also answers to an alias (e.g. `preferred_username`): only the
@@ -514,6 +698,7 @@ impl LookUp {
                     user.username().unwrap_or_default(),
                     user.attributes(),
                     user.user_status().map(|s| s.as_str()),
+                    user.enabled(),
                     &self.keep,
                 );
                 return Ok((vec![("ListUsers", requests)], Some(user)));
@@ -539,6 +724,7 @@ fn remote_user(
     username: &str,
     attributes: &[AttributeType],
     status: Option<&str>,
+    enabled: bool,
     keep: &BTreeSet<String>,
 ) -> RemoteUser {
     RemoteUser {
@@ -549,6 +735,8 @@ fn remote_user(
             .filter_map(|a| a.value().map(|v| (a.name().to_owned(), v.to_owned())))
             .collect(),
         status: status.unwrap_or_default().to_owned(),
+        enabled,
+        groups: BTreeSet::new(),
     }
 }
 
@@ -658,6 +846,8 @@ mod tests {
             case_sensitive: true,
             estimated_users: 0,
             users: ObservedUsers::all(vec![]),
+            groups: BTreeMap::new(),
+            memberships: None,
         };
         let needed: BTreeSet<String> = ["email".to_owned(), "given_name".to_owned()].into();
         assert_eq!(attributes_to_get(&pool, &needed), None);

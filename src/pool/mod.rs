@@ -38,6 +38,46 @@ pub struct RemoteUser {
     pub attributes: BTreeMap<String, String>,
     /// `UserStatus`, e.g. `CONFIRMED` or `RESET_REQUIRED`.
     pub status: String,
+    /// `Enabled`: false for a disabled user.
+    pub enabled: bool,
+    /// The user's groups among those the manifest mentions (the only ones read; see
+    /// [`MembershipStrategy`]); empty when memberships were not read.
+    pub groups: BTreeSet<String>,
+}
+
+/// A group that exists in the pool (ListGroups).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RemoteGroup {
+    pub description: Option<String>,
+    pub precedence: Option<i64>,
+    pub role_arn: Option<String>,
+}
+
+/// How group memberships were read: the cheaper of one `ListUsersInGroup` walk per group
+/// the manifest mentions and one `AdminListGroupsForUser` per existing declared user.
+/// Both give the same memberships: only the groups the manifest mentions are kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MembershipStrategy {
+    /// `ListUsersInGroup` pages, group by group.
+    GroupWalk,
+    /// `AdminListGroupsForUser`, user by user.
+    PerUser,
+}
+
+/// `ListUsersInGroup` returns at most 60 users a page. \[MODEL\]
+pub const GROUP_PAGE_SIZE: u64 = 60;
+
+/// Requests a group walk is expected to take: per existing group, its members as far as the
+/// manifest knows them (`declared_members`), a page of 60 at a time, at least one page.
+/// Members the manifest does not declare make it longer; it is an estimate.
+pub fn group_walk_cost(declared_members: &[u64]) -> u64 {
+    declared_members.iter().map(|n| n.div_ceil(GROUP_PAGE_SIZE).max(1)).sum()
+}
+
+/// The cheaper way to read memberships; a tie goes to per-user reads, whose cost is exact.
+pub fn choose_membership_strategy(group_walk: u64, existing_users: u64) -> MembershipStrategy {
+    if group_walk < existing_users { MembershipStrategy::GroupWalk } else { MembershipStrategy::PerUser }
 }
 
 /// How the existing users were read.
@@ -108,6 +148,11 @@ pub struct ObservedPool {
     /// `EstimatedNumberOfUsers`: an estimate, never an exact count.
     pub estimated_users: u64,
     pub users: ObservedUsers,
+    /// Every group of the pool, by name; read only when the manifest mentions groups.
+    pub groups: BTreeMap<String, RemoteGroup>,
+    /// How the users' memberships were read; `None` when the manifest mentions no group
+    /// (or no declared user exists yet).
+    pub memberships: Option<MembershipStrategy>,
 }
 
 impl ObservedPool {
@@ -167,6 +212,9 @@ pub struct Wanted {
     /// Every attribute name the manifest declares. The reader adds the pool's sign-in
     /// attributes, and keeps no others.
     pub attributes: BTreeSet<String>,
+    /// Every group the manifest mentions (declared or listed by a user). When not empty,
+    /// the reader lists the pool's groups and reads the existing users' memberships in these.
+    pub groups: BTreeSet<String>,
 }
 
 /// One declared user: its username, and its `email` / `phone_number` for pools that sign in
@@ -175,6 +223,8 @@ pub struct Wanted {
 pub struct WantedUser {
     pub username: String,
     pub sign_in: BTreeMap<String, String>,
+    /// The groups the user declares, to estimate the cost of group walks.
+    pub groups: Vec<String>,
 }
 
 impl Wanted {
@@ -191,10 +241,22 @@ impl Wanted {
                         .iter()
                         .filter_map(|a| user.attributes.get(*a).map(|v| ((*a).to_owned(), v.clone())))
                         .collect(),
+                    groups: user.groups.clone(),
                 }
             })
             .collect();
-        Wanted { users, attributes }
+        Wanted { users, attributes, groups: manifest.referenced_groups() }
+    }
+
+    /// How many declared users list each group.
+    pub fn declared_members(&self) -> BTreeMap<&str, u64> {
+        let mut members: BTreeMap<&str, u64> = self.groups.iter().map(|g| (g.as_str(), 0)).collect();
+        for user in &self.users {
+            for group in &user.groups {
+                *members.entry(group.as_str()).or_default() += 1;
+            }
+        }
+        members
     }
 
     /// How many look-up requests finding every wanted user costs in a pool that signs in by
@@ -266,6 +328,15 @@ mod tests {
         assert_eq!(choose_strategy(100_000, Some(1666)), ReadStrategy::LookUp);
         assert_eq!(choose_strategy(120, Some(2)), ReadStrategy::ListAll);
         assert_eq!(choose_strategy(100_000, None), ReadStrategy::ListAll);
+    }
+
+    #[test]
+    fn the_cheaper_membership_read_wins_and_a_tie_reads_per_user() {
+        assert_eq!(group_walk_cost(&[]), 0);
+        assert_eq!(group_walk_cost(&[0, 1, 60, 61]), 1 + 1 + 1 + 2);
+        assert_eq!(choose_membership_strategy(2, 500), MembershipStrategy::GroupWalk);
+        assert_eq!(choose_membership_strategy(3, 3), MembershipStrategy::PerUser);
+        assert_eq!(choose_membership_strategy(10, 2), MembershipStrategy::PerUser);
     }
 
     #[test]

@@ -186,22 +186,59 @@ def _control(environ, start_response, body: bytes):
             return _json(start_response, 200, seed_users(payload))
         except Exception as e:  # noqa: BLE001
             return _json(start_response, 400, {"error": f"{type(e).__name__}: {e}"})
+    if path == "/_emulator/users" and method == "GET":
+        try:
+            return _json(start_response, 200, pool_users(q))
+        except Exception as e:  # noqa: BLE001
+            return _json(start_response, 400, {"error": f"{type(e).__name__}: {e}"})
     return _json(start_response, 404, {"error": f"no control endpoint {method} {path}"})
+
+
+def _pool(p: dict[str, Any]):
+    from moto.cognitoidp.models import cognitoidp_backends
+    from moto.core import DEFAULT_ACCOUNT_ID
+
+    account = p.get("account_id") or DEFAULT_ACCOUNT_ID
+    pool = cognitoidp_backends[account][p["region"]].user_pools.get(p["pool_id"])
+    if pool is None:
+        raise KeyError(f"user pool {p['pool_id']} not found in {account}/{p['region']}")
+    return pool
+
+
+def pool_users(q: dict[str, Any]) -> dict[str, Any]:
+    """What a pool holds, read from moto's backend (not through the API, so that a test
+    checks cognito-sync's result independently of cognito-sync's reader). Query: pool_id,
+    region, account_id?. Answer: {"groups": {name: {description, precedence, role_arn}},
+    "users": {username: {enabled, status, groups, attributes}}}."""
+    pool = _pool(q)
+    with st.LOCK:
+        return {
+            "groups": {g.group_name: {"description": g.description or None, "precedence": g.precedence,
+                                      "role_arn": g.role_arn} for g in pool.groups.values()},
+            "users": {u.username: {
+                "enabled": u.enabled,
+                "status": str(u.status.value if hasattr(u.status, "value") else u.status),
+                "groups": sorted(g.group_name for g in u.groups),
+                "attributes": {a["Name"]: a["Value"] for a in u.attributes},
+            } for u in pool.users.values()},
+        }
 
 
 def seed_users(p: dict[str, Any]) -> dict[str, Any]:
     """Create users directly in moto's backend (fast path for benchmarks: 100k in seconds).
     Body: {"pool_id", "region", "account_id"?, "count", "prefix"? ("user"), "start"? (0),
     "domain"? ("example.com"), "attributes"? {name: value-template with {i} and {u}},
-    "status"? ("CONFIRMED")}."""
-    from moto.cognitoidp.models import CognitoIdpUser, UserStatus, cognitoidp_backends
-    from moto.core import DEFAULT_ACCOUNT_ID
+    "status"? ("CONFIRMED"), "enabled"? (true), "groups"? [names: each created user joins
+    them; missing groups are created, as another admin would]}."""
+    from moto.cognitoidp.models import CognitoIdpGroup, CognitoIdpUser, UserStatus
 
-    account = p.get("account_id") or DEFAULT_ACCOUNT_ID
-    region = p["region"]
-    pool = cognitoidp_backends[account][region].user_pools.get(p["pool_id"])
-    if pool is None:
-        raise KeyError(f"user pool {p['pool_id']} not found in {account}/{region}")
+    pool = _pool(p)
+    groups = []
+    for name in p.get("groups") or []:
+        if name not in pool.groups:
+            pool.groups[name] = CognitoIdpGroup(pool.id, name, "", None, None)
+        groups.append(pool.groups[name])
+    enabled = bool(p.get("enabled", True))
     n = int(p.get("count", 0))
     prefix = p.get("prefix", "user")
     start = int(p.get("start", 0))
@@ -219,6 +256,10 @@ def seed_users(p: dict[str, Any]) -> dict[str, Any]:
             user = CognitoIdpUser(pool.id, None if uses_attrs else uname, None, status, attrs)
             if user.username in pool.users:
                 continue
+            user.enabled = enabled
+            for group in groups:
+                group.users.add(user)
+                user.groups.add(group)
             pool.users[user.username] = user
             created += 1
     # Seeded users live as long as the server: keep the garbage collector from walking

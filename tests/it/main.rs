@@ -6,6 +6,7 @@ mod common;
 mod completions;
 mod emulator_smoke;
 mod export;
+mod groups;
 mod hostile;
 mod jobs;
 mod plan;

@@ -1,0 +1,150 @@
+//! Groups and enabled state (SPEC §8) against the emulator: plan's `to change` class, the
+//! groups to create, both ways of reading memberships and what each costs.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Value, json};
+
+use crate::common::emulator::{TestAccount, emulator};
+use crate::common::{Run, Workspace};
+
+/// Adds `count` users `<prefix>000000`... to the pool, as another admin would: `groups` they
+/// belong to (created when missing) and their enabled state.
+fn add_users(account: &TestAccount, pool_id: &str, prefix: &str, count: usize, groups: &[&str], enabled: bool) {
+    let body = json!({"pool_id": pool_id, "region": account.region, "count": count, "prefix": prefix,
+                      "groups": groups, "enabled": enabled});
+    emulator().http("POST", "/_emulator/seed-users", &body.to_string());
+}
+
+/// The pool as moto holds it, read around cognito-sync.
+fn pool_state(account: &TestAccount, pool_id: &str) -> Value {
+    let body = emulator().http("GET", &format!("/_emulator/users?pool_id={pool_id}&region={}", account.region), "");
+    serde_json::from_str(&body).expect("pool state JSON")
+}
+
+fn counts(account: &TestAccount) -> BTreeMap<String, u64> {
+    emulator().counts(account).into_iter().filter(|(_, n)| *n > 0).collect()
+}
+
+fn run(account: &TestAccount, ws: &Workspace, args: &[&str], env: &[(&str, &str)]) -> Run {
+    account.cognito_sync().current_dir(ws.path()).args(args).envs(env.iter().copied()).output().expect("run").into()
+}
+
+fn plan_json(account: &TestAccount, ws: &Workspace, env: &[(&str, &str)]) -> Value {
+    let run = run(account, ws, &["plan", "--format", "json", "--detailed-exitcode"], env);
+    assert_eq!(run.code, 2, "stdout:\n{}\nstderr:\n{}", run.stdout, run.stderr);
+    serde_json::from_str(&run.stdout).expect("plan JSON")
+}
+
+fn manifest(pool_id: &str) -> String {
+    format!(
+        "version: 1
+pool:
+  id: {pool_id}
+defaults:
+  email_verified: true
+groups:
+  staff:
+  admins:
+    description: Administrators
+    precedence: 1
+users:
+  - username: user000000
+    email: user000000@example.com
+    groups: [staff, admins]
+  - username: user000001
+    email: user000001@example.com
+    enabled: false
+  - username: gone000000
+    email: gone000000@example.com
+  - username: staff000000
+    email: staff000000@example.com
+    groups: [staff]
+  - username: staff000001
+    email: staff000001@example.com
+    groups: [legacy]
+  - username: newbie
+    email: newbie@example.com
+    enabled: false
+    groups: [admins]
+"
+    )
+}
+
+/// A pool the project did not create: users, groups and a disabled user made by others.
+fn seeded(name: &str) -> (TestAccount, String) {
+    let account = emulator().account(name);
+    let pool_id = emulator().seed_pool(&account, name, 3, &[]);
+    add_users(&account, &pool_id, "staff", 2, &["staff", "legacy"], true);
+    add_users(&account, &pool_id, "gone", 1, &[], false);
+    (account, pool_id)
+}
+
+#[test]
+fn plan_shows_changes_groups_to_create_and_unmanaged_memberships() {
+    let (account, pool_id) = seeded("groups-plan");
+    let ws = Workspace::new();
+    ws.write("users.yaml", &manifest(&pool_id));
+
+    let text = run(&account, &ws, &["plan"], &[]);
+    assert_eq!(text.code, 0, "{}", text.stderr);
+    for expected in [
+        "1 group to create:\n  + group admins (description \"Administrators\", precedence 1)\n",
+        "      enabled = false (disabled right after its import)\n      groups = [admins]\n",
+        "3 users to change:\n  ~ user000000\n      + group admins\n      + group staff\n  ~ user000001\n      enabled = true -> false\n  ~ gone000000\n      enabled = false -> true\n",
+        "Plan: 1 to import, 3 to change, 2 in sync, 0 drifted (not updated), 1 unmanaged (untouched), 1 group to create, 2 unmanaged memberships (untouched)\n",
+    ] {
+        assert!(text.stdout.contains(expected), "missing {expected:?} in:\n{}", text.stdout);
+    }
+
+    emulator().reset_counts(&account);
+    let walked = plan_json(&account, &ws, &[]);
+    assert_eq!(walked["pool"]["membership_read"], "group_walk");
+    // One ListGroups page, one ListUsersInGroup page for each mentioned group that exists.
+    let walk_counts = counts(&account);
+    assert_eq!(walk_counts.get("ListGroups"), Some(&1), "{walk_counts:?}");
+    assert_eq!(walk_counts.get("ListUsersInGroup"), Some(&2), "{walk_counts:?}");
+    assert_eq!(walk_counts.get("AdminListGroupsForUser"), None, "{walk_counts:?}");
+
+    emulator().reset_counts(&account);
+    let per_user = plan_json(&account, &ws, &[("COGNITO_SYNC_READ_GROUPS", "per-user")]);
+    let user_counts = counts(&account);
+    // One AdminListGroupsForUser per existing declared user.
+    assert_eq!(user_counts.get("AdminListGroupsForUser"), Some(&5), "{user_counts:?}");
+    assert_eq!(user_counts.get("ListUsersInGroup"), None, "{user_counts:?}");
+
+    let comparable = |mut plan: Value| {
+        plan["pool"]["membership_read"] = Value::Null;
+        plan
+    };
+    assert_eq!(comparable(walked.clone()), comparable(per_user));
+    assert_eq!(
+        walked["to_change"],
+        json!([
+            {"index": 0, "username": "user000000", "pool_username": "user000000", "add_groups": ["admins", "staff"], "set_enabled": null},
+            {"index": 1, "username": "user000001", "pool_username": "user000001", "add_groups": [], "set_enabled": false},
+            {"index": 2, "username": "gone000000", "pool_username": "gone000000", "add_groups": [], "set_enabled": true},
+        ])
+    );
+    assert_eq!(walked["summary"]["existing_user_changes"], 4);
+    assert_eq!(walked["summary"]["new_user_changes"], 2);
+    assert_eq!(walked["only_creates_users"], false);
+    // plan only reads.
+    assert_eq!(pool_state(&account, &pool_id)["groups"].as_object().unwrap().len(), 2);
+}
+
+#[test]
+fn a_group_neither_declared_nor_in_the_pool_is_refused_before_any_change() {
+    let (account, pool_id) = seeded("groups-unknown");
+    let ws = Workspace::new();
+    ws.write(
+        "users.yaml",
+        &format!(
+            "version: 1\npool:\n  id: {pool_id}\nusers:\n  - username: user000000\n    email: user000000@example.com\n    email_verified: true\n    groups: [staf]\n"
+        ),
+    );
+    let out = run(&account, &ws, &["plan"], &[]);
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    assert!(out.stderr.contains("group `staf` is neither declared under `groups:` nor in pool"), "{}", out.stderr);
+    assert!(out.stderr.contains("did you mean `staff`?"), "{}", out.stderr);
+}
