@@ -92,8 +92,9 @@ pub enum Command {
     /// attributes; a value a manifest cannot hold (a line break, an invalid email...) is left
     /// out with a warning, and a user the manifest cannot declare (no email and no phone) is
     /// skipped with a warning, so that the file always passes `validate` and `plan` on it
-    /// shows nothing to import. `import`, `rules` and `defaults` are not written: add them by
-    /// hand. Users are streamed page by page through a private temporary file, with
+    /// shows nothing to do. The pool's groups (with their settings), each user's groups and
+    /// `enabled: false` for disabled users are written too. `import`, `rules` and `defaults`
+    /// are not written: add them by hand. Users are streamed page by page through a private temporary file, with
     /// progress on stderr.
     Export(ExportArgs),
     /// List the pool's recent import jobs, or show one job and its failed and skipped rows

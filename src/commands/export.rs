@@ -18,7 +18,7 @@ use miette::{Context, IntoDiagnostic};
 use crate::cli::ExportArgs;
 use crate::error::ExitStatus;
 use crate::manifest::{
-    CUSTOM_PREFIX, MANIFEST_VERSION, MFA_COLUMN, SourceText, USERNAME_COLUMN, UserSpec, standard_attribute,
+    CUSTOM_PREFIX, GroupSpec, MANIFEST_VERSION, MFA_COLUMN, SourceText, USERNAME_COLUMN, UserSpec, standard_attribute,
     standard_attribute_by_column,
 };
 use crate::output::Printer;
@@ -60,7 +60,16 @@ async fn export(
     let mut temp = args.output.as_deref().map(prepare_file).transpose()?;
     let reader = CognitoPool::connect(&settings.aws, pool_id, region, args.max_rps).await?;
     let pool = reader.describe_pool().await?;
-    let header = manifest_header(&pool.id);
+    // Groups and memberships first: each user's fragment is written as its page arrives.
+    // One `ListUsersInGroup` walk per group: a pool has far fewer groups than users.
+    let groups = reader.list_groups().await?;
+    let mut memberships: HashMap<String, Vec<String>> = HashMap::new();
+    for name in groups.keys() {
+        for member in reader.group_members(name).await? {
+            memberships.entry(member.username).or_default().push(name.clone());
+        }
+    }
+    let header = format!("{}{}", manifest_header(&pool.id), groups_section(&groups));
     // The head alone must be valid (e.g. the pool id), or no user check below can pass.
     check_users(&header, &[]).map_err(|problems| {
         miette::miette!(
@@ -89,7 +98,8 @@ async fn export(
     let mut read = 0u64;
     while let Some(users) = pages.next_page().await? {
         read += users.len() as u64;
-        let converted: Vec<(UserSpec, Vec<String>)> = users.iter().map(|u| to_spec(u, &importable)).collect();
+        let converted: Vec<(UserSpec, Vec<String>)> =
+            users.iter().map(|u| to_spec(u, &importable, &memberships)).collect();
         for (username, fragment) in checked_fragments(&header, converted, &mut warnings) {
             spill.push(username, &fragment).into_diagnostic().wrap_err("failed to write a private temporary file")?;
         }
@@ -140,15 +150,53 @@ async fn export(
 fn manifest_header(pool_id: &str) -> String {
     let pool = serde_yaml::to_string(&serde_yaml::Value::String(pool_id.to_owned())).unwrap_or_default();
     format!(
-        "{MODELINE}\n# Written by `cognito-sync export` from pool `{pool_id}`. `plan` on it shows nothing to import.\nversion: {MANIFEST_VERSION}\npool:\n  id: {}\n",
+        "{MODELINE}\n# Written by `cognito-sync export` from pool `{pool_id}`. `plan` on it shows nothing to do.\nversion: {MANIFEST_VERSION}\npool:\n  id: {}\n",
         pool.trim_end()
     )
 }
 
-/// A pool user as a manifest entry: the importable standard attributes (typed) and the
-/// custom ones. Returns notes for the values that cannot be carried.
-fn to_spec(user: &RemoteUser, importable: &BTreeSet<String>) -> (UserSpec, Vec<String>) {
-    let mut spec = UserSpec { username: user.username.clone(), ..UserSpec::default() };
+/// The pool's groups as the manifest's `groups:` map (empty when the pool has none).
+fn groups_section(groups: &std::collections::BTreeMap<String, crate::pool::RemoteGroup>) -> String {
+    if groups.is_empty() {
+        return String::new();
+    }
+    let specs: std::collections::BTreeMap<&str, GroupSpec> = groups
+        .iter()
+        .map(|(name, group)| {
+            (
+                name.as_str(),
+                GroupSpec {
+                    description: group.description.clone(),
+                    precedence: group.precedence,
+                    role_arn: group.role_arn.clone(),
+                },
+            )
+        })
+        .collect();
+    let yaml = serde_yaml::to_string(&specs).unwrap_or_default();
+    let mut out = String::from("groups:\n");
+    for line in yaml.lines() {
+        out.push_str("  ");
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
+}
+
+/// A pool user as a manifest entry: the importable standard attributes (typed), the custom
+/// ones, its groups and, when disabled, `enabled: false`. Returns notes for the values that
+/// cannot be carried.
+fn to_spec(
+    user: &RemoteUser,
+    importable: &BTreeSet<String>,
+    memberships: &HashMap<String, Vec<String>>,
+) -> (UserSpec, Vec<String>) {
+    let mut spec = UserSpec {
+        username: user.username.clone(),
+        enabled: (!user.enabled).then_some(false),
+        groups: memberships.get(&user.username).cloned(),
+        ..UserSpec::default()
+    };
     let mut notes = Vec::new();
     for (name, value) in &user.attributes {
         if !importable.contains(name) {
@@ -468,7 +516,7 @@ mod tests {
     fn export(users: &[RemoteUser]) -> (String, Vec<String>) {
         let header = manifest_header("eu-west-1_Abc");
         let mut warnings = Warnings::default();
-        let converted = users.iter().map(|u| to_spec(u, &importable())).collect();
+        let converted = users.iter().map(|u| to_spec(u, &importable(), &HashMap::new())).collect();
         let fragments = checked_fragments(&header, converted, &mut warnings);
         let mut spill = Spill::new().unwrap();
         for (username, fragment) in fragments {
@@ -500,7 +548,7 @@ mod tests {
         assert!(warnings.is_empty(), "{warnings:?}");
         insta::assert_snapshot!(text, @r"
         # yaml-language-server: $schema=./schemas/manifest.v1.json
-        # Written by `cognito-sync export` from pool `eu-west-1_Abc`. `plan` on it shows nothing to import.
+        # Written by `cognito-sync export` from pool `eu-west-1_Abc`. `plan` on it shows nothing to do.
         version: 1
         pool:
           id: eu-west-1_Abc

@@ -148,3 +148,18 @@ fn a_group_neither_declared_nor_in_the_pool_is_refused_before_any_change() {
     assert!(out.stderr.contains("group `staf` is neither declared under `groups:` nor in pool"), "{}", out.stderr);
     assert!(out.stderr.contains("did you mean `staff`?"), "{}", out.stderr);
 }
+
+#[test]
+fn export_writes_groups_memberships_and_disabled_users_so_plan_shows_nothing() {
+    let (account, pool_id) = seeded("groups-export");
+    let ws = Workspace::new();
+    let export = run(&account, &ws, &["export", "-o", "users.yaml", "--pool-id", &pool_id], &[]);
+    assert_eq!(export.code, 0, "{}", export.stderr);
+    let text = std::fs::read_to_string(ws.path().join("users.yaml")).unwrap();
+    assert!(text.contains("groups:\n  legacy: {}\n  staff: {}\nusers:\n"), "{text}");
+    assert!(text.contains("  - username: gone000000\n    email: gone000000@example.com\n    email_verified: true\n    enabled: false\n"), "{text}");
+    assert!(text.contains("  - username: staff000001\n    email: staff000001@example.com\n    email_verified: true\n    groups:\n    - legacy\n    - staff\n"), "{text}");
+    let plan = run(&account, &ws, &["plan", "--detailed-exitcode"], &[]);
+    assert_eq!(plan.code, 0, "{}\n{}", plan.stdout, plan.stderr);
+    assert!(plan.stdout.contains("No changes: 0 to import, 0 to change, 6 in sync, 0 drifted (not updated), 0 unmanaged (untouched), 0 unmanaged memberships (untouched)\n"), "{}", plan.stdout);
+}
