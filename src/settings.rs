@@ -41,6 +41,9 @@ pub struct Settings {
     pub aws_flags: Vec<String>,
     /// The subcommand being run (`plan`), for hints that suggest running it again.
     pub command: &'static str,
+    /// The endpoint that replaces AWS's, from `--endpoint-url` or `AWS_ENDPOINT_URL` (e.g. a
+    /// local emulator): links to the AWS console would not show what it holds.
+    pub custom_endpoint: Option<String>,
 }
 
 /// What the environment says about colour, read once so that tests can set it.
@@ -53,6 +56,8 @@ pub struct Environment {
     pub stdout_is_terminal: bool,
     pub stderr_is_terminal: bool,
     pub stdin_is_terminal: bool,
+    /// `AWS_ENDPOINT_URL`, which the AWS SDK reads itself.
+    pub aws_endpoint_url: Option<String>,
 }
 
 impl Environment {
@@ -67,6 +72,7 @@ impl Environment {
             stdout_is_terminal: std::io::stdout().is_terminal(),
             stderr_is_terminal: std::io::stderr().is_terminal(),
             stdin_is_terminal: std::io::stdin().is_terminal(),
+            aws_endpoint_url: std::env::var("AWS_ENDPOINT_URL").ok().filter(|v| !v.is_empty()),
         }
     }
 }
@@ -103,6 +109,11 @@ impl Settings {
             .flat_map(|(flag, value)| [flag.to_owned(), value.clone()])
             .collect(),
             command: "",
+            custom_endpoint: args
+                .endpoint_url
+                .clone()
+                .filter(|u| !u.is_empty())
+                .or_else(|| env.aws_endpoint_url.clone()),
             aws: AwsTarget {
                 profile: args.profile.clone(),
                 region: args.region.clone(),
@@ -114,6 +125,15 @@ impl Settings {
 }
 
 impl Settings {
+    /// The AWS console's link to an import job's log stream; none when requests go to
+    /// another endpoint than AWS's (an emulator), where the link would show nothing.
+    pub fn log_console_url(&self, region: &str, group: &str, stream: &str) -> Option<String> {
+        match self.custom_endpoint {
+            Some(_) => None,
+            None => Some(crate::import::log_console_url(region, group, stream)),
+        }
+    }
+
     /// A `cognito-sync` command line to suggest in a hint: `words` (the subcommand, its
     /// paths and flags), then the AWS flags this run was given, each quoted for a POSIX
     /// shell when needed, so that it runs as it is when pasted.
@@ -180,6 +200,24 @@ mod tests {
             "cognito-sync jobs --pool-id eu-west-1_B --endpoint-url http://127.0.0.1:4566"
         );
         assert_eq!(shell_quote("it's"), r"'it'\''s'");
+    }
+
+    #[test]
+    fn no_console_link_for_a_custom_endpoint() {
+        let aws = settings(&[], Environment::default());
+        assert!(
+            aws.log_console_url("eu-west-1", "/aws/cognito/g", "s").unwrap().starts_with("https://eu-west-1.console")
+        );
+        assert_eq!(
+            settings(&["--endpoint-url", "http://127.0.0.1:1"], Environment::default()).log_console_url(
+                "eu-west-1",
+                "g",
+                "s"
+            ),
+            None
+        );
+        let env = Environment { aws_endpoint_url: Some("http://127.0.0.1:1".into()), ..Default::default() };
+        assert_eq!(settings(&[], env).log_console_url("eu-west-1", "g", "s"), None);
     }
 
     #[test]

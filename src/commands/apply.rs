@@ -17,8 +17,7 @@ use crate::cli::{ApplyArgs, ReportFormat};
 use crate::error::ExitStatus;
 use crate::import::aws::CognitoImports;
 use crate::import::{
-    Job, JobStatus, NextStep, Outcome, UserOutcome, job_name, log_console_url, log_location, next_step, user_outcomes,
-    winner,
+    Job, JobStatus, NextStep, Outcome, UserOutcome, job_name, log_location, next_step, user_outcomes, winner,
 };
 use crate::import_file::{ImportFile, private_temp_file};
 use crate::output::progress::Progress;
@@ -157,7 +156,8 @@ async fn apply(args: &ApplyArgs, source: Source, settings: &Settings, printer: &
     {
         return Err(miette::miette!(
             help = "raise `--max-new`, or import in smaller steps",
-            "refusing to import {users} users: `--max-new` is {max}"
+            "refusing to import {}: `--max-new` is {max}",
+            crate::output::plural(users as u64, "user", "users")
         ));
     }
     if !args.yes && settings.stdin_is_terminal && !confirm(users, &work.pool_id)? {
@@ -236,7 +236,7 @@ async fn apply(args: &ApplyArgs, source: Source, settings: &Settings, printer: &
             printer.warn("the job log numbers lines from the CSV header; usernames were matched accordingly");
         }
         reports.push(JobReport {
-            console_url: log_console_url(&work.region, &group, &stream),
+            console_url: settings.log_console_url(&work.region, &group, &stream),
             log_group: group,
             log_stream: stream,
             users: outcomes.into_iter().filter(|o| o.outcome != Outcome::Succeeded).collect(),
@@ -294,7 +294,11 @@ async fn upload_and_start(
     let body = std::fs::read(temp.path()).into_diagnostic().wrap_err("failed to read the import CSV back")?;
     imports.upload(&url, body, &job.id).await?;
     drop(temp);
-    printer.status(format!("uploaded {} users to import job `{}`", file.usernames.len(), job.id));
+    printer.status(format!(
+        "uploaded {} to import job `{}`",
+        crate::output::plural(file.usernames.len() as u64, "user", "users"),
+        job.id
+    ));
     let job = imports
         .start(pool_id, &job.id, |why, delay| printer.status(format!("{why}: retrying in {}s", delay.as_secs())))
         .await?;
@@ -332,7 +336,12 @@ fn summary_line(job: &Job) -> String {
 
 fn confirm(users: usize, pool_id: &str) -> miette::Result<bool> {
     let mut stderr = std::io::stderr().lock();
-    write!(stderr, "Import {users} users into pool `{pool_id}`? Only `yes` proceeds: ").into_diagnostic()?;
+    write!(
+        stderr,
+        "Import {} into pool `{pool_id}`? Only `yes` proceeds: ",
+        crate::output::plural(users as u64, "user", "users")
+    )
+    .into_diagnostic()?;
     stderr.flush().into_diagnostic()?;
     let mut answer = String::new();
     std::io::stdin().lock().read_line(&mut answer).into_diagnostic()?;
@@ -345,7 +354,8 @@ struct JobReport {
     job: Job,
     log_group: String,
     log_stream: String,
-    console_url: String,
+    /// The AWS console's link to the log stream; null with a custom endpoint (an emulator).
+    console_url: Option<String>,
     users: Vec<UserOutcome>,
 }
 
@@ -388,10 +398,10 @@ fn render_report(report: &ApplyReport<'_>, role_command: &str, printer: &Printer
             out.push_str(&format!("  {} {} {word}: {}\n", paint.paint(role, marker), user.username, user.reason));
         }
         if job.failed + job.skipped > 0 || job.status != JobStatus::Succeeded {
-            out.push_str(&format!(
-                "  log: group `{}`, stream `{}`\n  {}\n",
-                job_report.log_group, job_report.log_stream, job_report.console_url
-            ));
+            out.push_str(&format!("  log: group `{}`, stream `{}`\n", job_report.log_group, job_report.log_stream));
+            if let Some(url) = &job_report.console_url {
+                out.push_str(&format!("  {url}\n"));
+            }
         }
         if job.status == JobStatus::Failed && job.imported == 0 {
             out.push_str(

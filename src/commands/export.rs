@@ -106,8 +106,9 @@ async fn export(
         progress.update(
             pages.pages,
             &format!(
-                "exporting pool `{}`: {read} users read, page {}/{}",
+                "exporting pool `{}`: {} read, page {}/{}",
                 pool.id,
+                crate::output::plural(read, "user", "users"),
                 pages.pages,
                 total_pages.max(pages.pages)
             ),
@@ -117,7 +118,7 @@ async fn export(
 
     let skipped_case = spill.sort_and_dedup(&mut warnings);
     let exported = spill.len();
-    let summary = format!("{exported} of {read} users of pool `{}`", pool.id);
+    let summary = format!("{exported} of {} of pool `{}`", crate::output::plural(read, "user", "users"), pool.id);
     match &args.output {
         Some(path) => {
             let temp = temp.take().ok_or_else(|| miette::miette!("the output file was not prepared"))?;
@@ -138,9 +139,11 @@ async fn export(
     }
     warnings.finish(printer);
     if warnings.users_skipped + skipped_case > 0 {
+        let left_out = (warnings.users_skipped + skipped_case) as u64;
         printer.status(format!(
-            "{} users were left out (see the warnings); they stay in the pool, unmanaged",
-            warnings.users_skipped + skipped_case
+            "{} left out (see the warnings); {} in the pool, unmanaged",
+            crate::output::plural(left_out, "user was", "users were"),
+            if left_out == 1 { "it stays" } else { "they stay" }
         ));
     }
     Ok(ExitStatus::Success)
@@ -377,7 +380,9 @@ impl Warnings {
             printer.warn(warning);
         }
         if self.total > self.pending.len() {
-            printer.warn(format!("... and {} more warnings like these", self.total - self.pending.len()));
+            let more = (self.total - self.pending.len()) as u64;
+            printer
+                .warn(format!("... and {} like these", crate::output::plural(more, "more warning", "more warnings")));
         }
     }
 }

@@ -11,7 +11,7 @@ use serde::Serialize;
 use crate::cli::{JobsArgs, ReportFormat};
 use crate::error::ExitStatus;
 use crate::import::aws::CognitoImports;
-use crate::import::{Job, JobStatus, Outcome, log_console_url, log_location};
+use crate::import::{Job, JobStatus, Outcome, log_location};
 use crate::output::{Printer, Role};
 use crate::pool::aws::CognitoPool;
 use crate::settings::Settings;
@@ -99,7 +99,8 @@ struct JobDetail<'a> {
     job: JobView,
     log_group: String,
     log_stream: String,
-    console_url: String,
+    /// The AWS console's link to the log stream; null with a custom endpoint (an emulator).
+    console_url: Option<String>,
     /// Every failed or skipped row of the job's log. `line_number` counts the data rows of
     /// the uploaded CSV from 1; the log does not name users.
     rows: Vec<Row>,
@@ -224,7 +225,7 @@ async fn detail(
         schema_version: SCHEMA_VERSION,
         command: "jobs",
         pool_id,
-        console_url: log_console_url(&pool.region, &group, &stream),
+        console_url: settings.log_console_url(&pool.region, &group, &stream),
         log_group: group,
         log_stream: stream,
         job: JobView::new(&job),
@@ -266,10 +267,10 @@ fn render_detail(report: &JobDetail<'_>, job: &Job, printer: &Printer) -> String
     if let Some(message) = &view.completion_message {
         out.push_str(&format!("  Cognito says: {message}\n"));
     }
-    out.push_str(&format!(
-        "  log group:  `{}`\n  log stream: `{}`\n  {}\n",
-        report.log_group, report.log_stream, report.console_url
-    ));
+    out.push_str(&format!("  log group:  `{}`\n  log stream: `{}`\n", report.log_group, report.log_stream));
+    if let Some(url) = &report.console_url {
+        out.push_str(&format!("  {url}\n"));
+    }
     if report.rows.is_empty() {
         let why = if report.succeeded_rows == 0 && !job.status.is_finished() {
             "the job has not processed any row yet"
@@ -282,8 +283,8 @@ fn render_detail(report: &JobDetail<'_>, job: &Job, printer: &Printer) -> String
         return out;
     }
     out.push_str(&format!(
-        "{} failed or skipped rows (data lines of the uploaded CSV; `apply`'s own report names the users):\n",
-        report.rows.len()
+        "{} (data lines of the uploaded CSV; `apply`'s own report names the users):\n",
+        crate::output::plural(report.rows.len() as u64, "failed or skipped row", "failed or skipped rows")
     ));
     for row in &report.rows {
         let (marker, role, word) = match row.outcome {

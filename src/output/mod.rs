@@ -64,6 +64,14 @@ impl Printer {
     }
 }
 
+/// `n` and its noun: `1 user`, `2 users`.
+pub fn plural(n: impl Into<u64>, one: &str, many: &str) -> String {
+    match n.into() {
+        1 => format!("1 {one}"),
+        n => format!("{n} {many}"),
+    }
+}
+
 /// Whether an I/O error means the reader of stdout went away.
 pub fn is_broken_pipe(error: &std::io::Error) -> bool {
     error.kind() == std::io::ErrorKind::BrokenPipe

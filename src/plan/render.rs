@@ -23,7 +23,7 @@ pub struct RenderOptions {
 }
 
 fn plural(n: usize, one: &str, many: &str) -> String {
-    if n == 1 { format!("1 {one}") } else { format!("{n} {many}") }
+    crate::output::plural(n as u64, one, many)
 }
 
 /// The summary line's counts, e.g. `2 to import, 5 in sync, 1 drifted (not updated), 12
@@ -103,13 +103,13 @@ fn pool_facts(plan: &Plan) -> String {
     };
     let verified = if pool.auto_verified.is_empty() { "none".to_owned() } else { pool.auto_verified.join(", ") };
     let read = match pool.read {
-        ReadStrategy::ListAll => "every user listed",
-        ReadStrategy::LookUp => "declared users looked up",
+        ReadStrategy::ListAll => "read by listing them all",
+        ReadStrategy::LookUp => "read by looking up each declared user",
     };
     format!(
-        "{case} usernames, {sign_in}, MFA {}, auto-verified: {verified}; about {} users ({read})",
+        "{case} usernames, {sign_in}, MFA {}, auto-verified: {verified}; about {} in the pool ({read})",
         mfa_name(pool.mfa),
-        pool.estimated_users
+        plural(usize::try_from(pool.estimated_users).unwrap_or(usize::MAX), "user", "users")
     )
 }
 

@@ -283,7 +283,7 @@ fn text_rendering() {
     let plain = RenderOptions { show_pii: false, paint: Paint::new(false) };
     insta::assert_snapshot!(text(&sample_plan(), plain), @r#"
     cognito-sync plan for pool `eu-west-1_Test1` (`test`) in `eu-west-1`
-    case-sensitive usernames, sign-in by username, MFA OFF, auto-verified: email; about 2 users (every user listed)
+    case-sensitive usernames, sign-in by username, MFA OFF, auto-verified: email; about 2 users in the pool (read by listing them all)
 
     2 users to import:
       + bob
@@ -331,7 +331,7 @@ fn markdown_rendering() {
 
     > cognito-sync creates users, creates declared groups, adds declared memberships and sets the declared enabled state: attributes of existing users and existing groups are never updated, and nothing is ever deleted, whatever the drift.
 
-    <sub>case-sensitive usernames, sign-in by username, MFA OFF, auto-verified: email; about 2 users (every user listed)</sub>
+    <sub>case-sensitive usernames, sign-in by username, MFA OFF, auto-verified: email; about 2 users in the pool (read by listing them all)</sub>
 
     #### 2 users to import
 
