@@ -682,7 +682,7 @@ fn text_and_markdown_show_groups_and_changes() {
     let plan = groups_plan();
     insta::assert_snapshot!(text(&plan, RenderOptions { show_pii: false, paint: Paint::new(false) }), @r#"
     cognito-sync plan for pool `eu-west-1_Test1` (`test`) in `eu-west-1`
-    case-sensitive usernames, sign-in by username, MFA OFF, auto-verified: email; about 4 users (every user listed)
+    case-sensitive usernames, sign-in by username, MFA OFF, auto-verified: email; about 4 users in the pool (read by listing them all)
 
     1 group to create:
       + group admins (precedence 1)
