@@ -21,6 +21,9 @@ pub struct RawManifest {
     /// Everything but the users (`head.users` is empty).
     pub head: Manifest<UserSpec>,
     pub users: RawUsers,
+    /// Problems found while reading the top level that did not stop it (a type error in
+    /// `defaults`, say); [`super::validate()`] reports them with the others.
+    pub problems: Vec<Problem>,
 }
 
 /// The users of a manifest, not yet deserialized.
@@ -104,11 +107,11 @@ fn has_yaml_references(text: &str) -> bool {
 /// Parses manifest text; `source.path` is used only to name the file in errors.
 pub fn parse(source: &SourceText) -> Result<RawManifest, ManifestError> {
     let text = &*source.text;
-    let fail = |problem: Problem| ManifestError::invalid(source, vec![problem]);
+    let fail = |problems: Vec<Problem>| ManifestError::invalid(source, problems);
     if is_blank_yaml(text) {
-        return Err(fail(Problem::new(ManifestPath::default(), "the manifest is empty").with_help(
+        return Err(fail(vec![Problem::new(ManifestPath::default(), "the manifest is empty").with_help(
             "start from `examples/users.yaml`: a manifest needs at least `version: 1`, `pool.id` and `users`",
-        )));
+        )]));
     }
     let layout = if has_yaml_references(text) { None } else { SourceMap::new(text, 0).users_layout() };
     if let Some(layout) = layout {
@@ -121,17 +124,49 @@ pub fn parse(source: &SourceText) -> Result<RawManifest, ManifestError> {
             }
             problem
         };
-        let head: Manifest<UserSpec> = parse_document(&head).map_err(|p| fail(shift(p)))?;
+        let (head, problems) =
+            parse_lenient::<UserSpec>(&head).map_err(|p| fail(p.into_iter().map(shift).collect()))?;
         if head.users.is_empty() {
-            return Ok(RawManifest { head, users: RawUsers::Items(layout.items) });
+            let problems = problems.into_iter().map(shift).collect();
+            return Ok(RawManifest { head, users: RawUsers::Items(layout.items), problems });
         }
     }
-    let whole: Manifest<serde_yaml::Value> = parse_document(text).map_err(fail)?;
+    let (whole, problems) = parse_lenient::<serde_yaml::Value>(text).map_err(fail)?;
     let Manifest { version, pool, import, rules, defaults, groups, users } = whole;
     Ok(RawManifest {
         head: Manifest { version, pool, import, rules, defaults, groups, users: Vec::new() },
         users: RawUsers::Values(users),
+        problems,
     })
+}
+
+/// Parses a document; a type error or an unknown key in a top-level section (`defaults`,
+/// `import`, ...) is a problem, blanked out, and the document parsed again, so that the
+/// users are still checked in the same run (#15). Syntax errors, an unsupported version or
+/// a missing required key stop the reading.
+fn parse_lenient<U: DeserializeOwned>(text: &str) -> Result<(Manifest<U>, Vec<Problem>), Vec<Problem>> {
+    let mut problem = match parse_document::<U>(text) {
+        Ok(manifest) => return Ok((manifest, Vec::new())),
+        Err(problem) => problem,
+    };
+    let mut current = text.to_owned();
+    let mut problems = Vec::new();
+    loop {
+        let salvage = salvageable(&problem) && problem.path.user.is_none() && problem.path.field != "version";
+        if !problems.is_empty() && !salvage {
+            return Err(problems);
+        }
+        let range = (salvage && problems.len() < MAX_SALVAGED)
+            .then(|| SourceMap::new(&current, 0).entry_range(&segments(&problem.path.field)))
+            .flatten();
+        problems.push(problem);
+        let Some(range) = range else { return Err(problems) };
+        blank(&mut current, range);
+        problem = match parse_document::<U>(&current) {
+            Ok(manifest) => return Ok((manifest, problems)),
+            Err(problem) => problem,
+        };
+    }
 }
 
 /// Parses a whole document as a manifest; on failure, the most useful problem: a syntax
@@ -172,33 +207,145 @@ pub(super) fn parse_items(text: &str, items: &[Range<usize>]) -> Option<Vec<User
     serde_yaml::from_str::<Vec<UserSpec>>(&text[first.start..last.end]).ok().filter(|users| users.len() == items.len())
 }
 
-/// Parses one user entry on its own, for a located problem when it is invalid. Returns
-/// the username, when the entry has one, with the problem.
-pub(super) fn parse_item(
-    text: &str,
-    item: Range<usize>,
-    index: usize,
-) -> Result<UserSpec, (Option<String>, Box<Problem>)> {
+/// A user entry whose typed parse failed, read as far as it goes: a problem for each key
+/// that fails on its own, and the user made of the other keys, so that their values are
+/// still checked. One bad boolean must not hide a bad email in the same run (#15).
+#[derive(Debug)]
+pub(super) struct Salvaged {
+    pub username: Option<String>,
+    /// The first with its exact place, when serde_yaml gave one; the others are placed by path.
+    pub problems: Vec<Problem>,
+    /// The user without its failing keys; `None` when even that cannot be read.
+    pub partial: Option<UserSpec>,
+}
+
+/// How many failing keys of one entry (or of the top level) are read around before the
+/// rest is given up: enough for any real mistake, a bound for hostile input.
+const MAX_SALVAGED: usize = 16;
+
+/// Blanks `range` of `text` with spaces, line breaks kept: the entry is gone from the YAML
+/// and every other byte keeps its offset, so later problems still point into the file.
+fn blank(text: &mut String, range: Range<usize>) {
+    let blanked: String = text[range.clone()].bytes().map(|b| if b == b'\n' { '\n' } else { ' ' }).collect();
+    text.replace_range(range, &blanked);
+}
+
+/// Whether reading around `problem` is worth it: a wrong type or an unknown key at a path
+/// that the scan can remove. A missing required key would only come from the removal.
+fn salvageable(problem: &Problem) -> bool {
+    !problem.path.field.is_empty() && !problem.message.starts_with("missing required key")
+}
+
+fn segments(field: &str) -> Vec<Segment<'_>> {
+    field.split('.').map(Segment::Key).collect()
+}
+
+/// Parses one user entry on its own, for located problems when it is invalid: each
+/// failing key is reported at its place and blanked out, and the entry parsed again.
+pub(super) fn parse_item(text: &str, item: Range<usize>, index: usize) -> Result<UserSpec, Box<Salvaged>> {
     let slice = &text[item.clone()];
-    let error = match serde_yaml::from_str::<Vec<UserSpec>>(slice) {
+    let mut error = match serde_yaml::from_str::<Vec<UserSpec>>(slice) {
         Ok(mut users) if users.len() == 1 => return Ok(users.remove(0)),
         Ok(_) => {
             let mut problem =
                 Problem::new(ManifestPath::user(index, ""), "this user entry could not be read on its own")
                     .with_help("write each user as a `- username: ...` item of the `users` list");
             problem.span = Some(SourceSpan::new(item.start.into(), slice.trim_end().len().max(1)));
-            return Err((None, Box::new(problem)));
+            return Err(Box::new(Salvaged { username: None, problems: vec![problem], partial: None }));
         }
         Err(error) => error,
     };
     let username = serde_yaml::from_str::<Vec<serde_yaml::Value>>(slice)
         .ok()
         .and_then(|values| values.first()?.get("username")?.as_str().map(str::to_owned));
-    let mut problem = yaml_problem(&error, Some(index), text, item.start);
-    if let Some(name) = &username {
-        problem = problem.for_user(name);
+    let mut current = slice.to_owned();
+    let mut problems = Vec::new();
+    let mut partial = None;
+    loop {
+        let problem = yaml_problem(&error, Some(index), text, item.start);
+        if !problems.is_empty() && !salvageable(&problem) {
+            break;
+        }
+        let range = (salvageable(&problem) && problems.len() < MAX_SALVAGED)
+            .then(|| SourceMap::new(&current, 0).entry_range(&segments(&problem.path.field)))
+            .flatten();
+        problems.push(problem);
+        let Some(range) = range else { break };
+        blank(&mut current, range);
+        error = match serde_yaml::from_str::<Vec<UserSpec>>(&current) {
+            Ok(mut users) if users.len() == 1 => {
+                partial = Some(users.remove(0));
+                break;
+            }
+            Ok(_) => break,
+            Err(error) => error,
+        };
     }
-    Err((username, Box::new(problem)))
+    Err(Box::new(finish_salvage(username, problems, partial)))
+}
+
+fn finish_salvage(username: Option<String>, mut problems: Vec<Problem>, partial: Option<UserSpec>) -> Salvaged {
+    let mut seen = std::collections::HashSet::new();
+    problems.retain(|p| seen.insert(p.path.to_string()));
+    if let Some(name) = &username {
+        problems = problems.into_iter().map(|p| p.for_user(name)).collect();
+    }
+    Salvaged { username, problems, partial }
+}
+
+/// Reads what it can of user `index`, read as a YAML value (flow style, anchors), after its
+/// typed parse failed with `first`: each key is tried on its own.
+fn salvage(index: usize, value: Option<&serde_yaml::Value>, first: Problem) -> Salvaged {
+    use serde_yaml::{Mapping, Value};
+    let username = value.and_then(|v| v.get("username")?.as_str().map(str::to_owned));
+    let mut problems = vec![first];
+    let mut partial = None;
+    if let Some(mapping) = value.and_then(Value::as_mapping) {
+        // Each key on its own, with a placeholder username so that only that key can fail.
+        let probe = |key: &Value, entry: &Value| {
+            let mut single = Mapping::new();
+            if key.as_str() != Some("username") {
+                single.insert("username".into(), "placeholder".into());
+            }
+            single.insert(key.clone(), entry.clone());
+            UserSpec::deserialize(Value::Mapping(single)).err()
+        };
+        let failed = |error: &serde_yaml::Error, field: String| {
+            let mut problem = yaml_problem(error, Some(index), "", 0);
+            problem.path = ManifestPath::user(index, field);
+            problem.span = None;
+            problem
+        };
+        let mut kept = Mapping::new();
+        for (key, entry) in mapping {
+            let name = key.as_str().unwrap_or_default();
+            let Some(error) = probe(key, entry) else {
+                kept.insert(key.clone(), entry.clone());
+                continue;
+            };
+            match entry.as_mapping() {
+                // A map of values (`custom`): its good entries are kept.
+                Some(entries) if name == "custom" => {
+                    let mut good = Mapping::new();
+                    for (inner, v) in entries {
+                        let single = Value::Mapping(Mapping::from_iter([(inner.clone(), v.clone())]));
+                        match probe(key, &single) {
+                            Some(error) => {
+                                problems.push(failed(&error, format!("{name}.{}", inner.as_str().unwrap_or_default())))
+                            }
+                            None => {
+                                good.insert(inner.clone(), v.clone());
+                            }
+                        }
+                    }
+                    kept.insert(key.clone(), Value::Mapping(good));
+                }
+                _ => problems.push(failed(&error, name.to_owned())),
+            }
+        }
+        partial = UserSpec::deserialize(Value::Mapping(kept)).ok();
+    }
+    finish_salvage(username, problems, partial)
 }
 
 fn unsupported_version(found: &str, span: Option<SourceSpan>) -> Problem {
@@ -222,17 +369,17 @@ fn is_blank_yaml(text: &str) -> bool {
     })
 }
 
-/// Deserializes one user entry; a failure becomes a problem located at the failing key.
+/// Deserializes one user entry; a failure becomes a problem located at the failing key,
+/// and the other keys are still read (see [`Salvaged`]).
 pub(super) fn parse_user(
     index: usize,
     value: &serde_yaml::Value,
     map: &SourceMap<'_>,
-) -> Result<UserSpec, Box<Problem>> {
+) -> Result<UserSpec, Box<Salvaged>> {
     let error = match UserSpec::deserialize(value) {
         Ok(user) => return Ok(user),
         Err(error) => error,
     };
-    let username = value.get("username").and_then(|v| v.as_str()).map(str::to_owned);
     let mut problem = yaml_problem(&error, Some(index), "", 0);
     if problem.path.field.is_empty() {
         problem.path.field = failing_key(value).unwrap_or_default();
@@ -240,10 +387,7 @@ pub(super) fn parse_user(
     let mut path = vec![Segment::Key("users"), Segment::Index(index)];
     path.extend(problem.path.field.split('.').filter(|s| !s.is_empty()).map(Segment::Key));
     problem.span = map.locate(&path);
-    if let Some(name) = username {
-        problem = problem.for_user(&name);
-    }
-    Err(Box::new(problem))
+    Err(Box::new(salvage(index, Some(value), problem)))
 }
 
 /// Finds which key of a user entry fails to deserialize: errors from a YAML value carry no

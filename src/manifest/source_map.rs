@@ -120,6 +120,24 @@ impl<'a> SourceMap<'a> {
 
     /// The span of the value at `path`, or of the nearest enclosing entry that can be found.
     pub fn locate(&self, path: &[Segment<'_>]) -> Option<SourceSpan> {
+        self.find(path).0.map(|line| self.span_of(line))
+    }
+
+    /// The bytes of the entry at exactly `path` in block style: its key line and the lines
+    /// of its value. `None` when the scan cannot find it, or when its key line also starts
+    /// a list item (the item would go with it).
+    pub fn entry_range(&self, path: &[Segment<'_>]) -> Option<std::ops::Range<usize>> {
+        let (Some(line), true) = self.find(path) else { return None };
+        if self.lines[line].is_item {
+            return None;
+        }
+        let end = self.children(line).end;
+        Some(self.lines[line].start..self.lines.get(end).map_or(self.text.len(), |l| l.start))
+    }
+
+    /// The line of the entry at `path`, or of the nearest enclosing one, and whether the
+    /// whole path was found.
+    fn find(&self, path: &[Segment<'_>]) -> (Option<usize>, bool) {
         let mut range = 0..self.lines.len();
         let mut found: Option<usize> = None;
         let mut segments = path.iter().peekable();
@@ -127,8 +145,8 @@ impl<'a> SourceMap<'a> {
             match *segment {
                 Segment::Key("users") if matches!(segments.peek(), Some(Segment::Index(_))) => {
                     let Some(Segment::Index(i)) = segments.next() else { unreachable!() };
-                    let (items, users_end) = self.user_items.as_ref()?;
-                    let first = *items.get(*i)?;
+                    let Some((items, users_end)) = self.user_items.as_ref() else { return (None, false) };
+                    let Some(&first) = items.get(*i) else { return (None, false) };
                     let end = items.get(i + 1).copied().unwrap_or(*users_end);
                     found = Some(first);
                     range = first..end;
@@ -138,12 +156,12 @@ impl<'a> SourceMap<'a> {
                         found = Some(line);
                         range = self.children(line);
                     }
-                    None => break,
+                    None => return (found, false),
                 },
-                Segment::Index(_) => break,
+                Segment::Index(_) => return (found, false),
             }
         }
-        found.map(|line| self.span_of(line))
+        (found, true)
     }
 
     fn span_of(&self, line: usize) -> SourceSpan {

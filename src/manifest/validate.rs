@@ -11,7 +11,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 use sha2::{Digest, Sha256};
 
-use super::load::{RawManifest, RawUsers, parse_item, parse_items, parse_user};
+use super::load::{RawManifest, RawUsers, Salvaged, parse_item, parse_items, parse_user};
 use super::problem::{ManifestError, ManifestPath, Problem, SourceText};
 use super::source_map::{Segment, SourceMap};
 use super::{AttrKind, CUSTOM_PREFIX, RawValue, StandardAttribute, UserSpec};
@@ -137,9 +137,9 @@ const USERS_PER_SLICE: usize = 256;
 const PARALLEL_FROM: usize = 8192;
 
 pub fn validate(source: &SourceText, raw: RawManifest) -> Result<ValidManifest, ManifestError> {
-    let RawManifest { head: raw_head, users: raw_users } = raw;
+    let RawManifest { head: raw_head, users: raw_users, problems } = raw;
     let mut raw = RawTop { head: raw_head, users: raw_users };
-    let mut checker = Checker { source, map: OnceCell::new(), user_count: raw.users.len(), problems: Vec::new() };
+    let mut checker = Checker { source, map: OnceCell::new(), user_count: raw.users.len(), problems };
     let (pool_id, region) = checker.pool(&raw);
     let role = raw.head.import.role_or_default().to_owned();
     checker.role(&role, raw.head.import.role.is_some());
@@ -177,7 +177,7 @@ pub fn validate(source: &SourceText, raw: RawManifest) -> Result<ValidManifest, 
     let mut users = Vec::with_capacity(raw.users.len());
     let mut seen: HashMap<String, (usize, String)> = HashMap::with_capacity(raw.users.len());
     let mut accept =
-        |checker: &mut Checker<'_>, index: usize, username: Option<&str>, parsed: Result<UserSpec, Box<Problem>>| {
+        |checker: &mut Checker<'_>, index: usize, username: Option<&str>, parsed: Result<UserSpec, Box<Salvaged>>| {
             // Duplicates are looked for even in entries that fail to parse.
             if let Some(username) = username {
                 checker.duplicate(&mut seen, index, username);
@@ -185,11 +185,23 @@ pub fn validate(source: &SourceText, raw: RawManifest) -> Result<ValidManifest, 
             match parsed {
                 Ok(spec) => {
                     checker.username(index, &spec.username);
-                    if let Some(user) = checker.user(index, &spec, &defaults_for_users) {
+                    if let Some(user) = checker.user(index, &spec, &defaults_for_users, false) {
                         users.push(user);
                     }
                 }
-                Err(problem) => checker.problems.push(*problem),
+                Err(salvaged) => {
+                    for mut problem in salvaged.problems {
+                        if problem.span.is_none() {
+                            problem.span = checker.span(&problem.path);
+                        }
+                        checker.problems.push(problem);
+                    }
+                    // The other keys' values are still checked; the user is not kept.
+                    if let Some(spec) = salvaged.partial {
+                        checker.username(index, &spec.username);
+                        checker.user(index, &spec, &defaults_for_users, true);
+                    }
+                }
             }
         };
     match &raw.users {
@@ -231,8 +243,9 @@ pub fn validate(source: &SourceText, raw: RawManifest) -> Result<ValidManifest, 
                                 let username = spec.username.clone();
                                 accept(&mut checker, base + offset, Some(&username), Ok(spec));
                             }
-                            Err((username, problem)) => {
-                                accept(&mut checker, base + offset, username.as_deref(), Err(problem))
+                            Err(salvaged) => {
+                                let username = salvaged.username.clone();
+                                accept(&mut checker, base + offset, username.as_deref(), Err(salvaged))
                             }
                         }
                     }
@@ -469,7 +482,9 @@ impl<'a> Checker<'a> {
         }
     }
 
-    fn user(&mut self, index: usize, spec: &UserSpec, defaults: &UserDefaults) -> Option<DeclaredUser> {
+    /// Checks one user's values, then the rules across its fields. `partial`: some keys
+    /// of the entry could not be read, so only the values read are checked.
+    fn user(&mut self, index: usize, spec: &UserSpec, defaults: &UserDefaults, partial: bool) -> Option<DeclaredUser> {
         let name = spec.username.as_str();
         let before = self.problems.len();
         let mut attributes: BTreeMap<String, String> =
@@ -490,7 +505,7 @@ impl<'a> Checker<'a> {
             }
         }
         let mfa_enabled = attributes.remove(super::MFA_COLUMN).map(|v| v == "true");
-        if self.problems.len() != before {
+        if partial || self.problems.len() != before {
             // A value was rejected: rules across fields would only repeat it.
             return None;
         }
@@ -879,6 +894,44 @@ mod tests {
         );
     }
 
+    // See: #15. A type error hid the value errors of its own user and, in `defaults` or
+    // `import`, of every user.
+    #[test]
+    fn type_errors_do_not_hide_value_errors() {
+        let problems = check(
+            "version: 1\npool:\n  id: us-east-1_AbC123\nimport:\n  scoped_trust: maybe\n  role: 'bad role'\ndefaults:\n  email_verified: maybe\n  locale: ' x'\nusers:\n  - username: a\n    email: nope\n    email_verified: maybe\n    phone_number: '12'\n    custom:\n      dept: 5\n      x: [1]\n      y: ' y'\n  - username: b\n    phone_number: '34'\n  - username: c\n    email: nope\n",
+        )
+        .unwrap_err();
+        assert_eq!(
+            problems,
+            [
+                "import.scoped_trust: expected a boolean, found string \"maybe\"",
+                "import.role: `bad role` is neither an IAM role name nor a role ARN",
+                "defaults.email_verified: expected a boolean, found string \"maybe\"",
+                "defaults.locale: `locale` has leading or trailing spaces",
+                "users[0].email (`a`): `nope` is not a valid email address",
+                "users[0].email_verified (`a`): expected a boolean, found string \"maybe\"",
+                "users[0].phone_number (`a`): phone number `12` is not in E.164 form",
+                "users[0].custom.x (`a`): expected a string, found sequence",
+                "users[0].custom.y (`a`): has leading or trailing spaces",
+                "users[1].phone_number (`b`): phone number `34` is not in E.164 form",
+                "users[2].email (`c`): `nope` is not a valid email address",
+            ]
+        );
+        // The same in flow style, where users are read as values.
+        let problems =
+            check("version: 1\npool: {id: us-east-1_AbC123}\nusers: [{username: a, email: nope, email_verified: maybe}, {username: c, email: nope}]\n")
+                .unwrap_err();
+        assert_eq!(
+            problems,
+            [
+                "users[0].email (`a`): `nope` is not a valid email address",
+                "users[0].email_verified (`a`): expected a boolean, found string \"maybe\"",
+                "users[1].email (`c`): `nope` is not a valid email address",
+            ]
+        );
+    }
+
     #[test]
     fn top_level_problems() {
         let problems = check(
@@ -955,7 +1008,20 @@ mod tests {
             many.join(", ")
         ))
         .unwrap_err();
-        assert_eq!(problems, ["groups.ok.colour: unknown key `colour`"], "{problems:#?}");
+        // A key error in one group no longer hides the other problems (#15).
+        assert_eq!(
+            problems,
+            [
+                "groups.bad name: group name `bad name` has a space or a character Cognito does not allow",
+                "groups.ok.precedence: precedence `-1` of group `ok` is out of range",
+                "groups.ok.role_arn: `not-an-arn` is not an IAM role ARN",
+                "groups.ok.colour: unknown key `colour`",
+                "users[0].groups (`a`): a group name is empty",
+                "users[0].groups (`a`): group `x` is listed twice",
+                "users[1].groups (`b`): 101 groups are listed; a Cognito user belongs to at most 100",
+            ],
+            "{problems:#?}"
+        );
         let problems = check(
             "version: 1\npool:\n  id: us-east-1_X1\ngroups:\n  'bad name': {}\n  ok:\n    precedence: -1\n    role_arn: not-an-arn\nusers:\n  - username: a\n    email: a@example.com\n    groups: [x, x, '']\n",
         )

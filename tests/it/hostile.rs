@@ -141,3 +141,28 @@ fn unicode_separators_are_refused_by_name() {
     );
     assert_contains(&err, &["`address` contains a Unicode LINE SEPARATOR (U+2028)", "users.yaml:7:5]"]);
 }
+
+// See: #15. A bad boolean hid a bad phone number and a bad email, in its own user and,
+// under `defaults`, in every user.
+#[test]
+fn type_errors_do_not_hide_value_errors() {
+    let err = rejected(
+        "plan",
+        "version: 1\npool:\n  id: us-east-1_AbC123\ndefaults:\n  email_verified: maybe\nusers:\n  - username: a\n    email: nope\n    phone_number_verified: 'no'\n    phone_number: '12'\n  - username: b\n    email: b@nope\n",
+    );
+    assert_contains(
+        &err,
+        &[
+            "5 problems in manifest",
+            "defaults.email_verified: expected a boolean, found string \"maybe\"",
+            "users.yaml:5:19]",
+            "users[0].email (`a`): `nope` is not a valid email address",
+            "users.yaml:8:5]",
+            "users[0].phone_number_verified (`a`): expected a boolean, found string \"no\"",
+            "users.yaml:9:28]",
+            "users[0].phone_number (`a`): phone number `12` is not in E.164 form",
+            "users.yaml:10:5]",
+            "users[1].email (`b`): `b@nope` is not a valid email address",
+        ],
+    );
+}
