@@ -31,6 +31,10 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "failure_share": 0.5,
     # How long Stopping lasts before Stopped.
     "stopping_seconds": 0.2,
+    # UNDOCUMENTED (chosen): the error AdminAddUserToGroup answers for a user already in 100
+    # groups. The model declares no LimitExceededException for it; the alternative is
+    # InvalidParameterException.
+    "group_limit_error": "LimitExceededException",
 }
 CONFIG: dict[str, Any] = dict(DEFAULT_CONFIG)
 

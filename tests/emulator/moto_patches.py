@@ -18,7 +18,7 @@ from typing import Any
 from moto.cognitoidp import models as cm
 from moto.cognitoidp.responses import CognitoIdpResponse
 
-from cognito_import import CognitoError, invalid
+from cognito_import import CognitoError, invalid, limit_exceeded
 
 
 # 1. SchemaAttributes. moto keeps ONLY the attributes passed in CreateUserPool's Schema
@@ -180,10 +180,82 @@ def _user_json(u, attributes_to_get) -> dict[str, Any]:
     }
 
 
+# 4. Groups (SPEC §8, reference §10). moto creates, lists and joins groups, but checks none
+#    of Cognito's limits: GroupNameType is 1-128 characters of [\p{L}\p{M}\p{S}\p{N}\p{P}]
+#    [MODEL]; Precedence is >= 0 [MODEL]; Description at most 2048 [MODEL]; a pool holds at
+#    most 10,000 groups and a user belongs to at most 100 [QUOTAS]; Limit on ListGroups,
+#    ListUsersInGroup and AdminListGroupsForUser is 0-60 [MODEL]. At the pool's group quota
+#    CreateGroup answers LimitExceededException (declared for it by the model). At the
+#    user's 100 groups, AdminAddUserToGroup's answer is UNDOCUMENTED (the model declares no
+#    LimitExceededException for it): chosen LimitExceededException, config key
+#    `group_limit_error` switches to the alternative. The name check approximates the
+#    Unicode classes: no whitespace or control characters. moto's ListUsersInGroup scanned
+#    the whole pool on every page; it now lists the group's members, in username order.
+MAX_GROUPS_PER_POOL = 10_000
+MAX_GROUPS_PER_USER = 100
+_GROUP_NAME_RE = re.compile(r"^[^\s\x00-\x1f\x7f]{1,128}$")
+
+_orig_create_group = cm.CognitoIdpBackend.create_group
+_orig_add_to_group = cm.CognitoIdpBackend.admin_add_user_to_group
+
+
+def _check_limit(value) -> None:
+    if value is not None and not 0 <= int(value) <= 60:
+        raise invalid(f"1 validation error detected: Value '{value}' at 'limit' failed to "
+                      "satisfy constraint: Member must have value less than or equal to 60")
+
+
+def _create_group(self, user_pool_id, group_name, description, role_arn, precedence):
+    if not isinstance(group_name, str) or not _GROUP_NAME_RE.match(group_name):
+        raise invalid("1 validation error detected: Value at 'groupName' failed to satisfy "
+                      "constraint: Member must satisfy regular expression pattern: "
+                      "[\\p{L}\\p{M}\\p{S}\\p{N}\\p{P}]+")
+    if precedence is not None and int(precedence) < 0:
+        raise invalid("1 validation error detected: Value at 'precedence' failed to satisfy "
+                      "constraint: Member must have value greater than or equal to 0")
+    if description is not None and len(description) > 2048:
+        raise invalid("1 validation error detected: Value at 'description' failed to satisfy "
+                      "constraint: Member must have length less than or equal to 2048")
+    pool = self.describe_user_pool(user_pool_id)
+    if group_name not in pool.groups and len(pool.groups) >= MAX_GROUPS_PER_POOL:
+        raise limit_exceeded(f"The user pool has reached its limit of {MAX_GROUPS_PER_POOL} groups.")
+    return _orig_create_group(self, user_pool_id, group_name, description, role_arn, precedence)
+
+
+def _add_user_to_group(self, user_pool_id, group_name, username):
+    group = self.get_group(user_pool_id, group_name)
+    user = self.admin_get_user(user_pool_id, username)
+    if group not in user.groups and len(user.groups) >= MAX_GROUPS_PER_USER:
+        import emu_state
+        code = emu_state.CONFIG.get("group_limit_error") or "LimitExceededException"
+        raise CognitoError(code, f"The user has reached its limit of {MAX_GROUPS_PER_USER} groups.")
+    return _orig_add_to_group(self, user_pool_id, group_name, username)
+
+
+def list_users_in_group(self, user_pool_id, group_name):
+    self.describe_user_pool(user_pool_id)
+    group = self.get_group(user_pool_id, group_name)
+    return sorted(group.users, key=lambda u: u.username)
+
+
+def _with_limit_check(orig):
+    def wrapped(self):
+        _check_limit(self._get_param("Limit"))
+        return orig(self)
+    return wrapped
+
+
 def install() -> None:
     cm.CognitoIdpUserPool.__init__ = _pool_init
     cm.CognitoIdpUserPool._get_user = _get_user
     CognitoIdpResponse.list_users = list_users
+    cm.CognitoIdpBackend.create_group = _create_group
+    cm.CognitoIdpBackend.admin_add_user_to_group = _add_user_to_group
+    # keep moto's paginator around the faster member list
+    paginated = cm.paginate(pagination_model=cm.PAGINATION_MODEL)(list_users_in_group)
+    cm.CognitoIdpBackend.list_users_in_group = paginated
+    for name in ("list_groups", "list_users_in_group", "admin_list_groups_for_user"):
+        setattr(CognitoIdpResponse, name, _with_limit_check(getattr(CognitoIdpResponse, name)))
 
 
 __all__ = ["install", "CognitoError"]

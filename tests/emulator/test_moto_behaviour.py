@@ -130,3 +130,75 @@ def test_seed_script(aws):
     assert "custom:department" in aws.header(pool)
     u = aws.idp.admin_get_user(UserPoolId=pool, Username="user001999")
     assert {"Name": "email_verified", "Value": "true"} in u["UserAttributes"]
+
+
+def test_groups_follow_cognito_limits_and_page_by_60(aws):
+    pool = aws.pool()
+    seed(aws, pool, 130)
+    aws.idp.create_group(UserPoolId=pool, GroupName="staff", Precedence=1, Description="Staff")
+    # (boto3 itself refuses lengths and a negative precedence before sending.)
+    for bad in ({"GroupName": "two words"}, {"GroupName": "tab\there"}):
+        with pytest.raises(ClientError) as e:
+            aws.idp.create_group(UserPoolId=pool, **bad)
+        assert e.value.response["Error"]["Code"] == "InvalidParameterException", bad
+    with pytest.raises(ClientError) as e:
+        aws.idp.create_group(UserPoolId=pool, GroupName="staff")
+    assert e.value.response["Error"]["Code"] == "GroupExistsException"
+    for i in range(130):
+        aws.idp.admin_add_user_to_group(UserPoolId=pool, GroupName="staff", Username=f"user{i:06d}")
+    # Adding a member again is not an error (idempotent).
+    aws.idp.admin_add_user_to_group(UserPoolId=pool, GroupName="staff", Username="user000000")
+    sizes, names, token = [], [], None
+    while True:
+        kw = {"NextToken": token} if token else {}
+        r = aws.idp.list_users_in_group(UserPoolId=pool, GroupName="staff", Limit=60, **kw)
+        sizes.append(len(r["Users"]))
+        names += [u["Username"] for u in r["Users"]]
+        assert all("Enabled" in u for u in r["Users"])
+        token = r.get("NextToken")
+        if not token:
+            break
+    assert sizes == [60, 60, 10] and len(set(names)) == 130
+    for op, kw in (("list_users_in_group", {"GroupName": "staff"}), ("list_groups", {}),
+                   ("admin_list_groups_for_user", {"Username": "user000000"})):
+        with pytest.raises(ClientError) as e:
+            getattr(aws.idp, op)(UserPoolId=pool, Limit=61, **kw)
+        assert e.value.response["Error"]["Code"] == "InvalidParameterException", op
+    groups = aws.idp.admin_list_groups_for_user(UserPoolId=pool, Username="user000000")["Groups"]
+    assert [g["GroupName"] for g in groups] == ["staff"]
+    with pytest.raises(ClientError) as e:
+        aws.idp.admin_add_user_to_group(UserPoolId=pool, GroupName="staff", Username="nobody")
+    assert e.value.response["Error"]["Code"] == "UserNotFoundException"
+    with pytest.raises(ClientError) as e:
+        aws.idp.admin_add_user_to_group(UserPoolId=pool, GroupName="ghosts", Username="user000000")
+    assert e.value.response["Error"]["Code"] == "ResourceNotFoundException"
+
+
+def test_a_user_belongs_to_at_most_100_groups(aws):
+    pool = aws.pool()
+    seed(aws, pool, 1)
+    for i in range(101):
+        aws.idp.create_group(UserPoolId=pool, GroupName=f"g{i:03d}")
+    for i in range(100):
+        aws.idp.admin_add_user_to_group(UserPoolId=pool, GroupName=f"g{i:03d}", Username="user000000")
+    with pytest.raises(ClientError) as e:
+        aws.idp.admin_add_user_to_group(UserPoolId=pool, GroupName="g100", Username="user000000")
+    assert e.value.response["Error"]["Code"] == "LimitExceededException"
+    # Already a member: still fine at the limit.
+    aws.idp.admin_add_user_to_group(UserPoolId=pool, GroupName="g000", Username="user000000")
+
+
+def test_disable_and_enable_show_in_list_users_and_admin_get_user(aws):
+    pool = aws.pool()
+    seed(aws, pool, 2)
+    aws.idp.admin_disable_user(UserPoolId=pool, Username="user000001")
+    users = {u["Username"]: u["Enabled"] for u in aws.idp.list_users(UserPoolId=pool)["Users"]}
+    assert users == {"user000000": True, "user000001": False}
+    assert aws.idp.admin_get_user(UserPoolId=pool, Username="user000001")["Enabled"] is False
+    filtered = aws.idp.list_users(UserPoolId=pool, Filter='status = "Disabled"')["Users"]
+    assert [u["Username"] for u in filtered] == ["user000001"]
+    aws.idp.admin_enable_user(UserPoolId=pool, Username="user000001")
+    assert aws.idp.admin_get_user(UserPoolId=pool, Username="user000001")["Enabled"] is True
+    with pytest.raises(ClientError) as e:
+        aws.idp.admin_disable_user(UserPoolId=pool, Username="nobody")
+    assert e.value.response["Error"]["Code"] == "UserNotFoundException"
