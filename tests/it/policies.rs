@@ -64,8 +64,11 @@ fn each_policy_grants_every_action_its_command_calls() {
     let ws = Workspace::new();
     let role = format!("cs-{}", account.access_key.to_lowercase());
     let mut text = format!(
-        "version: 1\npool:\n  id: {pool}\nimport:\n  role: {role}\ndefaults:\n  email_verified: true\nusers:\n  - username: user000001\n    email: user000001@example.com\n"
+        "version: 1\npool:\n  id: {pool}\nimport:\n  role: {role}\ndefaults:\n  email_verified: true\ngroups:\n  staff:\nusers:\n  - username: user000001\n    email: user000001@example.com\n    groups: [staff]\n"
     );
+    // A group made by someone else, so that plan reads its members.
+    let body = serde_json::json!({"pool_id": pool, "region": account.region, "count": 1, "prefix": "member", "groups": ["staff"]});
+    emulator.http("POST", "/_emulator/seed-users", &body.to_string());
     text.push_str("  - username: newbie\n    email: newbie@example.com\n    custom:\n      department: ops\n");
     ws.write("users.yaml", &text);
     let run = |args: &[&str]| {
@@ -78,6 +81,17 @@ fn each_policy_grants_every_action_its_command_calls() {
     run(&["plan"]);
     run(&["plan", "--read", "list-all"]);
     run(&["plan", "--read", "look-up"]);
+    // memberships, by both read strategies.
+    for how in ["group-walk", "per-user"] {
+        let out = account
+            .cognito_sync()
+            .current_dir(ws.path())
+            .env("COGNITO_SYNC_READ_GROUPS", how)
+            .arg("plan")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{how}: {}", String::from_utf8_lossy(&out.stderr));
+    }
     // export reads what plan reads.
     run(&["export", "-o", "exported.yaml"]);
     let plan_used = used(&account);
