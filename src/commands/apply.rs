@@ -314,7 +314,7 @@ async fn wait(
     total: Option<u64>,
     settings: &Settings,
 ) -> miette::Result<Job> {
-    let mut progress = Progress::new(settings, total, &progress_message(&job));
+    let mut progress = Progress::counting(settings, total.map(|t| (t, "users")), &progress_message(&job));
     let mut delay = Duration::from_millis(500);
     while !job.status.is_finished() {
         tokio::time::sleep(delay).await;

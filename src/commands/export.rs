@@ -91,7 +91,8 @@ async fn export(
         pool.csv_header.iter().filter(|c| *c != USERNAME_COLUMN && *c != MFA_COLUMN).cloned().collect();
 
     let total_pages = crate::pool::walk_cost(pool.estimated_users);
-    let mut progress = Progress::new(settings, Some(total_pages), &format!("exporting pool `{}`", pool.id));
+    let mut progress =
+        Progress::counting(settings, Some((total_pages, "pages")), &format!("exporting pool `{}`", pool.id));
     let mut spill = Spill::new().into_diagnostic().wrap_err("failed to create a private temporary file")?;
     let mut warnings = Warnings::default();
     let mut pages = reader.user_pages();
@@ -105,13 +106,7 @@ async fn export(
         }
         progress.update(
             pages.pages,
-            &format!(
-                "exporting pool `{}`: {} read, page {}/{}",
-                pool.id,
-                crate::output::plural(read, "user", "users"),
-                pages.pages,
-                total_pages.max(pages.pages)
-            ),
+            &format!("exporting pool `{}`: {} read", pool.id, crate::output::plural(read, "user", "users")),
         );
     }
     progress.finish();
