@@ -28,8 +28,16 @@ use crate::pool::aws::CognitoPool;
 use crate::settings::Settings;
 
 /// The first line of every exported manifest: editors that speak the YAML language server
-/// protocol validate and complete against the schema.
-pub const MODELINE: &str = "# yaml-language-server: $schema=./schemas/manifest.v1.json";
+/// protocol validate and complete against the schema. It points to the schema as published
+/// with this version of the tool (the repository's tag), a location that does not depend on
+/// where the manifest is written, and that does not change.
+pub const MODELINE: &str = concat!(
+    "# yaml-language-server: $schema=",
+    env!("CARGO_PKG_REPOSITORY"),
+    "/raw/v",
+    env!("CARGO_PKG_VERSION"),
+    "/schemas/manifest.v1.json"
+);
 
 /// At most this many warnings are printed one by one; the rest are counted.
 const MAX_WARNINGS: usize = 20;
@@ -85,6 +93,15 @@ async fn export(
             pool.id,
             pool.username_attributes.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(" or "),
             pool.username_attributes.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(" or "),
+        ));
+    }
+    if pool.mfa == crate::pool::PoolMfa::Optional {
+        // ListUsers does not return a user's MFA settings; reading them would take one
+        // AdminGetUser per user. The import never changes an existing user, so nothing is lost
+        // in the pool: only the manifest does not say it.
+        printer.warn(format_args!(
+            "pool `{}` has optional MFA, and export does not read each user's MFA settings: no user gets `mfa_enabled`; the users keep theirs in the pool (cognito-sync never changes existing users)",
+            pool.id
         ));
     }
     let importable: BTreeSet<String> =
@@ -547,7 +564,7 @@ mod tests {
         ]);
         assert!(warnings.is_empty(), "{warnings:?}");
         insta::assert_snapshot!(text, @r"
-        # yaml-language-server: $schema=./schemas/manifest.v1.json
+        # yaml-language-server: $schema=https://github.com/YOUR-ORG/cognito-sync/raw/v0.1.0/schemas/manifest.v1.json
         # Written by `cognito-sync export` from pool `eu-west-1_Abc`. `plan` on it shows nothing to do.
         version: 1
         pool:

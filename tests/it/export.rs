@@ -44,7 +44,13 @@ fn export_then_validate_then_plan_shows_nothing_on_1000_users() {
     assert!(export.stderr.contains("skipped user `nocontact000000`"), "{}", export.stderr);
 
     let text = std::fs::read_to_string(ws.path().join("users.yaml")).unwrap();
-    assert!(text.starts_with("# yaml-language-server: $schema=./schemas/manifest.v1.json\n"), "{text}");
+    // The schema as published with this version, wherever the manifest is written (see: #15).
+    let modeline = format!(
+        "# yaml-language-server: $schema={}/raw/v{}/schemas/manifest.v1.json\n",
+        env!("CARGO_PKG_REPOSITORY"),
+        env!("CARGO_PKG_VERSION")
+    );
+    assert!(text.starts_with(&modeline), "{text}");
     assert!(text.contains(&format!("version: 1\npool:\n  id: {pool}\nusers:\n")), "{}", &text[..300]);
     assert!(
         text.contains(
@@ -160,4 +166,26 @@ fn ctrl_c_during_export_leaves_no_file_behind() {
     assert_eq!(status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("interrupted"), "{stderr}");
     assert!(ws.files().is_empty(), "left behind: {:?}", ws.files());
+}
+
+// See: #15. A pool with optional MFA: users' MFA settings are not read, and export says so.
+#[test]
+fn optional_mfa_is_not_dropped_without_a_word() {
+    let emulator = emulator();
+    let account = emulator.account("exportmfa");
+    let pool = emulator.seed_pool(&account, "exportmfa", 2, &["--mfa", "OPTIONAL"]);
+    let ws = Workspace::new();
+    let export = run(&account, ws.path(), &["export", "--pool-id", &pool]);
+    assert_eq!(export.code, 0, "{}", export.stderr);
+    assert!(
+        export.stderr.contains(&format!(
+            "warning: pool `{pool}` has optional MFA, and export does not read each user's MFA settings"
+        )),
+        "{}",
+        export.stderr
+    );
+    assert!(!export.stdout.contains("mfa_enabled"), "{}", export.stdout);
+    let off = emulator.seed_pool(&account, "exportmfaoff", 1, &[]);
+    let export = run(&account, ws.path(), &["export", "--pool-id", &off]);
+    assert!(!export.stderr.contains("MFA"), "{}", export.stderr);
 }
