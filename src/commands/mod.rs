@@ -15,6 +15,9 @@ use crate::output::Printer;
 use crate::settings::Settings;
 
 pub fn run(command: Command, settings: &Settings, printer: &Printer) -> miette::Result<ExitStatus> {
+    if matches!(command, Command::Validate(_) | Command::Schema | Command::Completions(_) | Command::Man) {
+        refuse_aws_flags(settings)?;
+    }
     match command {
         Command::Validate(args) => validate::run(&args, settings, printer),
         Command::Schema => schema::run(printer),
@@ -26,6 +29,28 @@ pub fn run(command: Command, settings: &Settings, printer: &Printer) -> miette::
         Command::Completions(args) => completions::completions(&args, printer),
         Command::Man => completions::man(printer),
     }
+}
+
+/// The offline commands refuse the flags that only say where AWS requests go, as Terraform
+/// refuses a flag a command does not take: accepting one silently would let the user believe
+/// it did something (e.g. that `validate --region` checked the pool).
+fn refuse_aws_flags(settings: &Settings) -> miette::Result<()> {
+    let given = [
+        ("--profile", settings.aws.profile.is_some()),
+        ("--region", settings.aws.region.is_some()),
+        ("--endpoint-url", settings.aws.endpoint_url.is_some()),
+    ];
+    let given: Vec<&str> = given.iter().filter(|(_, set)| *set).map(|(flag, _)| *flag).collect();
+    if given.is_empty() {
+        return Ok(());
+    }
+    let flags = given.iter().map(|f| format!("`{f}`")).collect::<Vec<_>>().join(", ");
+    let help = if settings.command == "validate" {
+        "drop it: `validate` checks the manifest offline; `cognito-sync plan` reads the pool and checks the manifest against it"
+    } else {
+        "drop it: this command never calls AWS"
+    };
+    miette::bail!(help = help, "`{}` never calls AWS, so it does not take {flags}", settings.command)
 }
 
 /// Runs a command's AWS work to completion on a current-thread runtime: commands are

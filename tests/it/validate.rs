@@ -316,3 +316,32 @@ fn pool_id_flag_is_checked_offline_and_overrides_a_bad_pool_id() {
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert_contains(&run.stderr, &["is `x_`, which is not a user pool id"]);
 }
+
+// See: #15. The offline commands refuse the AWS flags instead of ignoring them.
+#[test]
+fn offline_commands_refuse_aws_flags() {
+    let ws = Workspace::new();
+    ws.write("users.yaml", "version: 1\npool:\n  id: eu-west-1_Abc\nusers: []\n");
+    for args in [
+        &["validate", "--region", "eu-west-1"][..],
+        &["schema", "--profile", "p", "--endpoint-url", "http://x"],
+        &["man", "--region", "x"],
+    ] {
+        let run: Run = cognito_sync().current_dir(ws.path()).args(args).output().unwrap().into();
+        assert_eq!((run.code, run.stdout.as_str()), (1, ""), "{args:?}: {}", run.stderr);
+        assert_contains(
+            &run.stderr,
+            &[&format!("`{}` never calls AWS, so it does not take", args[0]), "help: drop it"],
+        );
+    }
+    // AWS settings from the environment are not flags: nothing to refuse.
+    let run: Run = cognito_sync()
+        .current_dir(ws.path())
+        .arg("validate")
+        .env("AWS_REGION", "eu-west-1")
+        .env("AWS_ENDPOINT_URL", "http://x")
+        .output()
+        .unwrap()
+        .into();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+}
