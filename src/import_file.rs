@@ -212,6 +212,24 @@ fn us_date(iso: &str) -> Option<String> {
         .then(|| format!("{month}/{day}/{year}"))
 }
 
+/// Why Cognito's CSV dialect cannot carry the pool attribute `column` as a header cell, if
+/// it cannot. Cognito documents the `\,` escape for values only, and every column of
+/// `GetCSVHeader` must be in the file, so a pool with such an attribute cannot take an import
+/// file: `plan` refuses it, naming the attribute, rather than have the job fail. \[CSV\]
+pub fn unwritable_header_cell(column: &str) -> Option<&'static str> {
+    if column.contains(',') {
+        Some("a comma would split the header cell, and Cognito documents its `\\,` escape for values only")
+    } else if column.contains('\\') {
+        Some("a backslash is the dialect's escape character, with no documented way to write it as itself")
+    } else if column.chars().any(|c| c.is_control() || matches!(c, '\u{2028}' | '\u{2029}' | '\u{FEFF}')) {
+        Some("it holds a line break or a control character")
+    } else if column.trim() != column {
+        Some("Cognito trims the spaces around every cell")
+    } else {
+        None
+    }
+}
+
 /// The dialect's only escape: `,` → `\,`.
 fn escape(value: &str) -> String {
     value.replace(',', "\\,")

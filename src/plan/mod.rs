@@ -312,6 +312,22 @@ pub fn diff(manifest: &ValidManifest, pool: &ObservedPool) -> Result<Plan, Vec<P
         );
     }
 
+    if !to_import.is_empty() {
+        for column in &pool.csv_header {
+            if let Some(why) = crate::import_file::unwritable_header_cell(column) {
+                problems.push(
+                    Problem::new(
+                        ManifestPath::top("pool.id"),
+                        format!("pool `{}` has the attribute `{column}`, which Cognito's CSV header cannot carry: {why}", pool.id),
+                    )
+                    .with_help(format!(
+                        "an import file must name every attribute of the pool in its header, so users cannot be imported into this pool; import them into a pool without `{column}`, or create them another way (`aws cognito-idp admin-create-user`)"
+                    )),
+                );
+            }
+        }
+    }
+
     let mut import_files = Vec::new();
     if problems.is_empty() {
         let rows: Vec<DeclaredUser> = to_import

@@ -715,3 +715,25 @@ fn text_and_markdown_show_groups_and_changes() {
     );
     assert!(md.contains("#### 1 group to create\n\n```diff\n+ group admins (precedence 1)\n"), "{md}");
 }
+
+// See: #10. A pool attribute named with a comma made a header Cognito cannot parse; the job
+// failed with a message that blamed the role.
+#[test]
+fn a_pool_attribute_the_csv_header_cannot_carry_is_refused_by_name() {
+    let m = manifest("users:\n  - username: new\n    email: new@example.com\n");
+    let mut p = pool(Vec::new());
+    p.csv_header.insert(0, "custom:a,b".to_owned());
+    p.csv_header.insert(0, "custom:x\\y".to_owned());
+    let problems = diff(&m, &p).unwrap_err();
+    assert_eq!(
+        messages(&problems),
+        [
+            "pool.id: pool `eu-west-1_Test1` has the attribute `custom:x\\y`, which Cognito's CSV header cannot carry: a backslash is the dialect's escape character, with no documented way to write it as itself",
+            "pool.id: pool `eu-west-1_Test1` has the attribute `custom:a,b`, which Cognito's CSV header cannot carry: a comma would split the header cell, and Cognito documents its `\\,` escape for values only",
+        ]
+    );
+    assert!(problems[0].help.as_deref().unwrap().contains("import them into a pool without `custom:x\\y`"));
+    // Nothing to import: nothing to refuse.
+    let m = manifest("users: []\n");
+    assert!(diff(&m, &p).is_ok());
+}

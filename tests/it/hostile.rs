@@ -166,3 +166,150 @@ fn type_errors_do_not_hide_value_errors() {
         ],
     );
 }
+
+/// The loader, the validator and the rendering of their problems never panic, on arbitrary
+/// bytes and on arbitrary YAML-ish text; what they print is bounded. A brief run here;
+/// `PROPTEST_CASES=100000 cargo test --test it hostile::never` for a long one.
+mod never_panic {
+    use cognito_sync::manifest::{SourceText, parse, validate};
+    use proptest::prelude::*;
+
+    fn check(text: &str) {
+        let source = SourceText { path: "users.yaml".into(), text: text.into() };
+        let error = match parse(&source) {
+            Ok(raw) => match validate(&source, raw) {
+                Ok(_) => return,
+                Err(error) => error,
+            },
+            Err(error) => error,
+        };
+        let problems = error.problems().count();
+        let mut rendered = cognito_sync::render_report(&error, false, false);
+        rendered.push_str(&error.compact_tail());
+        assert!(problems > 0);
+        assert!(rendered.len() < 4000 + 1500 * problems.min(20) + 800 * problems, "{rendered}");
+    }
+
+    /// Pieces of manifests, valid and not, that a generator or a hand might write.
+    const PIECES: &[&str] = &[
+        "version: 1\n",
+        "version: 2\n",
+        "pool:\n",
+        "  id: us-east-1_AbC123\n",
+        "  region: eu-west-1\n",
+        "users:\n",
+        "  - username: alice\n",
+        "  - username: Alice\n",
+        "  - ",
+        "- ",
+        "    email: a@example.com\n",
+        "    email: nope\n",
+        "    email_verified: maybe\n",
+        "    email_verified: true\n",
+        "    phone_number: '+15555550100'\n",
+        "    phone_number: +1555\n",
+        "    custom:\n",
+        "      dept: x\n",
+        "      'custom:x': 1\n",
+        "defaults:\n",
+        "  locale: en\n",
+        "  email_verified: 1\n",
+        "import:\n",
+        "  role: 'bad role'\n",
+        "  scoped_trust: yes\n",
+        "rules:\n",
+        "  username_pattern: '['\n",
+        "groups:\n",
+        "  admins: {}\n",
+        "    groups: [admins, '']\n",
+        "    enabled: no\n",
+        "&a ",
+        "*a",
+        "<<: *a\n",
+        "!tag ",
+        "!!binary ",
+        "---\n",
+        "...\n",
+        "%YAML 1.2\n",
+        "{",
+        "}",
+        "[",
+        "]",
+        ", ",
+        ": ",
+        ":",
+        "?",
+        "|\n",
+        ">-\n",
+        "'",
+        "\"",
+        "\\",
+        "#",
+        "\n",
+        "\r\n",
+        "\r",
+        "  ",
+        "    ",
+        "\t",
+        "~",
+        "null",
+        "123",
+        "-1",
+        "0x1F",
+        ".inf",
+        "1e999",
+        "é",
+        "\u{2028}",
+        "\u{FEFF}",
+        "\u{0}",
+        "\u{1b}[31m",
+        "𝓊",
+        "x",
+        "username",
+        "emial: x\n",
+    ];
+
+    fn yamlish() -> impl Strategy<Value = String> {
+        prop::collection::vec(prop::sample::select(PIECES), 0..60).prop_map(|pieces| pieces.concat())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 400, failure_persistence: None, ..ProptestConfig::default() })]
+
+        #[test]
+        fn never_panics_on_yamlish_text(text in yamlish()) {
+            check(&text);
+        }
+
+        #[test]
+        fn never_panics_on_a_manifest_with_yamlish_users(text in yamlish()) {
+            check(&format!("version: 1\npool:\n  id: us-east-1_AbC123\nusers:\n  - username: a\n    {text}"));
+        }
+
+        #[test]
+        fn never_panics_on_arbitrary_bytes(bytes in prop::collection::vec(any::<u8>(), 0..400)) {
+            check(&String::from_utf8_lossy(&bytes));
+        }
+    }
+}
+
+// See: #10. Against the emulator: a pool attribute named with a comma is refused at plan,
+// by name, before any import job is made.
+#[test]
+fn a_pool_attribute_with_a_comma_is_refused_at_plan() {
+    use crate::common::emulator::emulator;
+    let account = emulator().account("hostile-header");
+    let pool_id = emulator().seed_pool(&account, "hostile-header", 1, &["--custom-attr", "a,b"]);
+    let ws = Workspace::new();
+    let path = ws.write(
+        "users.yaml",
+        &format!(
+            "version: 1\npool:\n  id: {pool_id}\ndefaults:\n  email_verified: true\nusers:\n  - username: new\n    email: new@example.com\n"
+        ),
+    );
+    let run: Run = account.cognito_sync().arg("apply").arg(&path).arg("--yes").output().unwrap().into();
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert_contains(&run.stderr, &["has the attribute `custom:a,b`, which Cognito's CSV header cannot carry"]);
+    let counts = emulator().counts(&account);
+    assert_eq!(counts.get("CreateUserImportJob").copied().unwrap_or(0), 0, "{counts:?}");
+}
