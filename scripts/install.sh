@@ -92,8 +92,12 @@ sha256_of() {
   fi
 }
 
+# HTTPS only, redirects included, unless the download URL was set to plain HTTP on purpose
+# (a local mirror, the tests' loopback server).
+proto='=https'
+if [[ "${COGNITO_SYNC_DOWNLOAD_URL:-}" == http://* ]]; then proto='=http,https'; fi
 fetch() { # url, file
-  curl --proto '=https,http' --fail --silent --show-error --location --retry 3 --output "$2" "$1"
+  curl --proto "$proto" --fail --silent --show-error --location --retry 3 --output "$2" "$1"
 }
 
 install_with_cargo() { # reason
