@@ -15,10 +15,24 @@ pub fn run(args: &ValidateArgs, settings: &Settings, printer: &Printer) -> miett
     let manifest = load_manifest(&args.manifest, settings)?;
     let paint = printer.stdout_paint;
     let pool = settings.aws.pool_id.as_deref().unwrap_or(&manifest.pool_id);
-    let users = match manifest.users.len() {
-        1 => "1 user".to_owned(),
-        n => format!("{n} users"),
-    };
+    let users = crate::output::plural(manifest.users.len() as u64, "user", "users");
+    // `rules.username_pattern` binds only users not yet in the pool, which only `plan` can
+    // tell: name the users it would hold to the rule, so that `plan` is no surprise.
+    if let Some(pattern) = &manifest.username_pattern {
+        let off: Vec<&str> =
+            manifest.users.iter().map(|u| u.username.as_str()).filter(|name| !pattern.regex.is_match(name)).collect();
+        if !off.is_empty() {
+            let shown: Vec<String> = off.iter().take(5).map(|name| format!("`{name}`")).collect();
+            printer.warn(format_args!(
+                "{} not match `rules.username_pattern` `{}`: {}{}; `plan` rejects {} unless already in the pool (existing users are exempt)",
+                crate::output::plural(off.len() as u64, "username does", "usernames do"),
+                pattern.text,
+                shown.join(", "),
+                if off.len() > shown.len() { ", ..." } else { "" },
+                if off.len() == 1 { "it" } else { "each" },
+            ));
+        }
+    }
     printer
         .data(&format!(
             "{} `{}` is valid: {users} for pool `{}`\n",

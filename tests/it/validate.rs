@@ -345,3 +345,20 @@ fn offline_commands_refuse_aws_flags() {
         .into();
     assert_eq!(run.code, 0, "{}", run.stderr);
 }
+
+// See: #15. `validate` cannot tell new users from existing ones, but names the usernames that
+// `plan` would hold to `rules.username_pattern`.
+#[test]
+fn usernames_off_the_team_rule_are_named_at_validate() {
+    let ws = Workspace::new();
+    ws.write(
+        "users.yaml",
+        "version: 1\npool:\n  id: eu-west-1_Abc\nrules:\n  username_pattern: '^[a-z]+$'\nusers:\n  - username: alice\n    email: a@example.com\n  - username: Bob\n    email: b@example.com\n",
+    );
+    let run: Run = cognito_sync().current_dir(ws.path()).arg("validate").output().unwrap().into();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        run.stderr,
+        "warning: 1 username does not match `rules.username_pattern` `^[a-z]+$`: `Bob`; `plan` rejects it unless already in the pool (existing users are exempt)\n"
+    );
+}
