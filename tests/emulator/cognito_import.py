@@ -45,9 +45,15 @@ import emu_state as st
 # --------------------------------------------------------------------------------------
 
 # UNDOCUMENTED [CWL]: whether "Line Number N" counts the header row. AWS's own sample
-# [AWS-SAMPLE] numbers DATA rows from 1, so the emulator does the same: the first row
-# after the header is line 1. Change this one constant to 2 to count the header.
+# [AWS-SAMPLE] numbers DATA rows from 1, so the emulator does the same by default: the
+# first row after the header is line 1. The config switch `log_line_numbering`
+# ("header_counted") makes it 2, for testing clients against the other reading.
 FIRST_DATA_LINE_NUMBER = 1
+
+
+def first_data_line_number(access_key: str) -> int:
+    numbering = st.fault_value(access_key, "log_line_numbering") or st.cfg("log_line_numbering")
+    return FIRST_DATA_LINE_NUMBER + (1 if numbering == "header_counted" else 0)
 
 # Standard attribute columns of GetCSVHeader, in the order of the [CSV] sample output.
 # Custom attributes follow them; `cognito:mfa_enabled` and `cognito:username` come last,
@@ -815,6 +821,7 @@ def _run_job(job: Job) -> None:
     ctx = RowContext(pool, header)
     failing_rows = set(st.fault_value(job.access_key, "fail_rows") or [])
     rate = float(st.cfg("rows_per_second"))
+    first_line = first_data_line_number(job.access_key)
     t0 = time.monotonic()
     for i, line in enumerate(rows):
         if job.stop_event.is_set():
@@ -834,7 +841,7 @@ def _run_job(job: Job) -> None:
                 outcome, reason = "FAILED", "An internal error occurred while importing this user."
         if outcome == "SUCCEEDED":
             create_user(ctx, values)
-        line_no = FIRST_DATA_LINE_NUMBER + i
+        line_no = first_line + i
         # [CWL]: "[<OUTCOME>] Line Number <n> - <reason>", no user data.
         logs.put_log_events(group, stream, [{"timestamp": int(time.time() * 1000),
                                              "message": f"[{outcome}] Line Number {line_no} - {reason}"}])
@@ -923,7 +930,7 @@ def create_user_import_job(self) -> str:
 
 
 def start_user_import_job(self) -> str:
-    account, region, _ = _ctx(self)
+    account, region, akid = _ctx(self)
     pool_id = _pool_id_param(self)
     job_id = self._get_param("JobId")
     with st.LOCK:
@@ -940,13 +947,16 @@ def start_user_import_job(self) -> str:
             # UNDOCUMENTED error and wording.
             raise precondition("The user pool has no auto-verified attributes; the import job cannot start.")
         # [JOB]: one active import job per account (and Region). UNDOCUMENTED what a
-        # second start does: the emulator answers LimitExceededException (declared by the
-        # model for CreateUserImportJob) and does not queue.
+        # second start does (reference §10): the model declares PreconditionNotMetException
+        # for StartUserImportJob, so the emulator answers that by default; the config switch
+        # `start_refusal_code` makes it LimitExceededException. It never queues.
         for other in JOBS.values():
             if (other is not job and other.account == account and other.region == region
                     and other.status in ACTIVE):
-                raise limit_exceeded("Only one import job can be active at a time in an account "
-                                     f"and Region; {other.id} is {other.status}.")
+                refusal = st.fault_value(akid, "start_refusal_code") or st.cfg("start_refusal_code")
+                raise CognitoError(refusal,
+                                   "Only one import job can be active at a time in an account "
+                                   f"and Region; {other.id} is {other.status}.")
         job.status = "Pending"
         job.start = time.time()
         threading.Thread(target=run_job, args=(job,), name=f"job-{job.id}", daemon=True).start()

@@ -35,6 +35,21 @@ DEFAULT_CONFIG: dict[str, Any] = {
     # groups. The model declares no LimitExceededException for it; the alternative is
     # InvalidParameterException.
     "group_limit_error": "LimitExceededException",
+    # UNDOCUMENTED (reference §10): the error StartUserImportJob answers while another job is
+    # active in the account and Region. The model declares PreconditionNotMetException for
+    # Start (LimitExceededException only for Create), so that is the default; the
+    # alternative is "LimitExceededException". Clients must handle both.
+    "start_refusal_code": "PreconditionNotMetException",
+    # UNDOCUMENTED [CWL] (reference §7): whether the log's "Line Number N" counts the header.
+    # "data_rows": the first data row is line 1, as [AWS-SAMPLE] numbers them (default);
+    # "header_counted": the header is line 1, the first data row line 2.
+    "log_line_numbering": "data_rows",
+}
+
+# Allowed values of the string switches above.
+CHOICES: dict[str, tuple[str, ...]] = {
+    "start_refusal_code": ("PreconditionNotMetException", "LimitExceededException"),
+    "log_line_numbering": ("data_rows", "header_counted"),
 }
 CONFIG: dict[str, Any] = dict(DEFAULT_CONFIG)
 
@@ -142,7 +157,10 @@ def update_config(values: dict[str, Any]) -> dict[str, Any]:
         for k, v in values.items():
             if k not in DEFAULT_CONFIG:
                 raise KeyError(k)
-            CONFIG[k] = type(DEFAULT_CONFIG[k])(v) if v is not None else DEFAULT_CONFIG[k]
+            value = type(DEFAULT_CONFIG[k])(v) if v is not None else DEFAULT_CONFIG[k]
+            if k in CHOICES and value not in CHOICES[k]:
+                raise ValueError(f"{k} must be one of {', '.join(CHOICES[k])}")
+            CONFIG[k] = value
         return dict(CONFIG)
 
 

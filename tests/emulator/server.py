@@ -149,10 +149,13 @@ def _control(environ, start_response, body: bytes):
             if not isinstance(payload, dict):
                 return _json(start_response, 400, {"error": "body must be a JSON object"})
             known = {"throttle", "server_error", "fail_upload", "slow_start_seconds", "fail_job",
-                     "fail_rows", "role_propagation_seconds", "seed"}
+                     "fail_rows", "role_propagation_seconds", "seed", *st.CHOICES}
             unknown = sorted(set(payload) - known)
             if unknown:
                 return _json(start_response, 400, {"error": f"unknown fault(s): {unknown}"})
+            bad = [k for k in st.CHOICES if k in payload and payload[k] not in st.CHOICES[k]]
+            if bad:
+                return _json(start_response, 400, {"error": f"bad value for {bad}", "choices": st.CHOICES})
             st.set_faults(akid, payload)
             return _json(start_response, 200, {"access_key": akid, "faults": payload})
         if method == "GET":

@@ -333,7 +333,12 @@ def test_stop(aws, config):
     assert err(e)[0] == "PreconditionNotMetException"
 
 
-def test_one_active_job_per_account_and_region(aws, config):
+@pytest.mark.parametrize("code", ["PreconditionNotMetException", "LimitExceededException"])
+def test_one_active_job_per_account_and_region(aws, config, code):
+    # `start_refusal_code`: the default is PreconditionNotMetException (the model declares it
+    # for Start); LimitExceededException is the alternative.
+    if code != "PreconditionNotMetException":
+        config(start_refusal_code=code)
     config(rows_per_second=50)
     pool_a, pool_b = aws.pool(), aws.pool()
     a, b = aws.job(pool_a), aws.job(pool_b)
@@ -342,7 +347,8 @@ def test_one_active_job_per_account_and_region(aws, config):
     aws.idp.start_user_import_job(UserPoolId=pool_a, JobId=a["JobId"])
     with pytest.raises(ClientError) as e:
         aws.idp.start_user_import_job(UserPoolId=pool_b, JobId=b["JobId"])
-    assert err(e)[0] == "LimitExceededException"
+    assert err(e)[0] == code
+    assert "Only one import job can be active" in err(e)[1]
     assert aws.describe(pool_b, b["JobId"])["Status"] == "Created"
     aws.wait(pool_a, a["JobId"])
     aws.idp.start_user_import_job(UserPoolId=pool_b, JobId=b["JobId"])
@@ -447,3 +453,37 @@ def test_role_deleted_after_create_fails_job(aws):
     aws.idp.start_user_import_job(UserPoolId=pool, JobId=job["JobId"])
     j = aws.wait(pool, job["JobId"])
     assert j["Status"] == "Failed" and "could not be assumed" in j["CompletionMessage"]
+
+
+def test_log_line_numbering_switch(aws, config):
+    # `log_line_numbering`: "data_rows" (default) numbers the first data row 1;
+    # "header_counted" numbers the header 1, so the first data row is 2.
+    for numbering, first in (("data_rows", 1), ("header_counted", 2)):
+        config(log_line_numbering=numbering, rows_per_second=0)
+        pool = aws.pool()
+        job = aws.job(pool)
+        put(job["PreSignedUrl"], csv_bytes(aws.header(pool), [user("n1"), user("n2"), user("n3")]), SSE)
+        aws.idp.start_user_import_job(UserPoolId=pool, JobId=job["JobId"])
+        j = aws.wait(pool, job["JobId"])
+        lines = aws.log_lines(pool, j)
+        assert lines == [f"[SUCCEEDED] Line Number {n} - The import succeeded." for n in range(first, first + 3)]
+
+
+def test_config_switches_reject_unknown_values(endpoint):
+    from conftest import control
+    status, body = control(endpoint, "POST", "/_emulator/config", {"start_refusal_code": "Nope"})
+    assert status == 400, body
+    status, body = control(endpoint, "POST", "/_emulator/config", {"log_line_numbering": "zero"})
+    assert status == 400, body
+
+
+def test_switches_can_be_set_per_access_key(aws):
+    # The same two switches as fault keys override the global config for one access key, so
+    # that parallel tests sharing an emulator do not see each other's choice.
+    aws.faults({"log_line_numbering": "header_counted"})
+    pool = aws.pool()
+    job = aws.job(pool)
+    put(job["PreSignedUrl"], csv_bytes(aws.header(pool), [user("k1")]), SSE)
+    aws.idp.start_user_import_job(UserPoolId=pool, JobId=job["JobId"])
+    j = aws.wait(pool, job["JobId"])
+    assert aws.log_lines(pool, j) == ["[SUCCEEDED] Line Number 2 - The import succeeded."]
