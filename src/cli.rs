@@ -230,8 +230,8 @@ pub struct ApplyArgs {
     /// A manifest, or a plan saved by `plan -o` (a `.json` file)
     #[arg(default_value = crate::manifest::DEFAULT_MANIFEST, value_name = "MANIFEST | PLAN.json")]
     pub input: PathBuf,
-    /// Do not ask for confirmation
-    #[arg(long, short = 'y')]
+    /// Do not ask for confirmation (needed without a terminal, e.g. in CI)
+    #[arg(long, short = 'y', visible_alias = "auto-approve")]
     pub yes: bool,
     /// Refuse to import more than N users
     #[arg(long, value_name = "N")]

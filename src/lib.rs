@@ -4,6 +4,7 @@
 //! The pipeline, in module order: [`manifest`] (read and check the file) → pool snapshot →
 //! plan → render → apply. Only the `aws.rs` files talk to AWS.
 
+pub mod apply;
 pub mod aws;
 pub mod cli;
 mod commands;

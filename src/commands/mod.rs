@@ -54,7 +54,7 @@ fn refuse_aws_flags(settings: &Settings) -> miette::Result<()> {
 }
 
 /// Runs a command's AWS work to completion on a current-thread runtime: commands are
-/// synchronous, and only their AWS calls are async. Ctrl-C drops the work cleanly, so that
+/// synchronous, and only their AWS calls are async. Ctrl-C and SIGTERM drop the work cleanly, so that
 /// its temporary files (the import CSV, a half-written export) are removed, and ends the
 /// command with an error; `apply` run again resumes where it stopped.
 pub(crate) fn block_on<T>(future: impl std::future::Future<Output = miette::Result<T>>) -> miette::Result<T> {
@@ -65,12 +65,29 @@ pub(crate) fn block_on<T>(future: impl std::future::Future<Output = miette::Resu
     runtime.block_on(async {
         tokio::select! {
             result = future => result,
-            _ = tokio::signal::ctrl_c() => Err(miette::miette!(
-                help = "run the command again: `apply` resumes the import job it had made",
-                "interrupted"
-            )),
+            _ = tokio::signal::ctrl_c() => Err(interrupted("interrupted")),
+            _ = terminated() => Err(interrupted("terminated")),
         }
     })
+}
+
+fn interrupted(what: &str) -> miette::Report {
+    miette::miette!(help = "run the command again: `apply` resumes the import job it had made", "{what}")
+}
+
+/// SIGTERM (a CI runner cancelling the job, `kill`): handled like Ctrl-C.
+async fn terminated() {
+    #[cfg(unix)]
+    {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    }
+    #[cfg(not(unix))]
+    std::future::pending::<()>().await
 }
 
 /// The pool and region a command works on: `--pool-id` over the manifest's pool, and

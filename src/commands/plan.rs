@@ -36,10 +36,7 @@ pub fn run(args: &PlanArgs, settings: &Settings, printer: &Printer) -> miette::R
 
     if let Some(path) = &args.output {
         // A saved plan is what `apply` imports: it keeps every value, hence mode 0600.
-        let json = to_json(&report(&plan, true));
-        crate::import_file::write_private(path, json.as_bytes())
-            .into_diagnostic()
-            .wrap_err_with(|| format!("failed to write the plan to `{}`", path.display()))?;
+        crate::plan::saved::write(path, &plan)?;
         printer.status(format!("saved the plan to `{}` (mode 0600: it holds personal data)", path.display()));
     }
     if let Some(path) = &args.csv {
@@ -65,19 +62,6 @@ pub(crate) async fn read_plan(
     let wanted = Wanted::from_manifest(manifest);
     let observed = observe(&pool_id, &region, &wanted, settings, max_rps, forced).await?;
     Ok(diff(manifest, &observed).map_err(|problems| ManifestError::invalid(&manifest.source, problems))?)
-}
-
-/// The usernames (as declared) of the `wanted` users that exist in the pool, matched the
-/// way `plan` matches them; for `apply` to refuse a stale saved plan.
-pub(crate) async fn existing_users(
-    pool_id: &str,
-    region: &str,
-    wanted: &Wanted,
-    settings: &Settings,
-    max_rps: u32,
-) -> miette::Result<Vec<String>> {
-    let observed = observe(pool_id, region, wanted, settings, max_rps, None).await?;
-    Ok(crate::plan::existing(wanted, &observed))
 }
 
 /// One snapshot of the pool, with progress on stderr and the request count with `-v`.

@@ -66,16 +66,16 @@ fn explain<E: ProvideErrorMetadata + std::error::Error + 'static, R: std::fmt::D
     (reason, code, help)
 }
 
+/// The code an upload error carries when the pre-signed URL has expired (S3 answers
+/// `AccessDenied` "Request has expired"): the job needs a new URL, so a new job.
+pub const UPLOAD_URL_EXPIRED: &str = "UploadUrlExpired";
+
 /// Import-job operations on one pool.
 pub struct CognitoImports {
     cognito: Client,
     logs: LogsClient,
     http: reqwest::Client,
 }
-
-/// How long to wait for another import job in the account and region to finish before
-/// giving up at start.
-const SLOT_WAIT: Duration = Duration::from_secs(30 * 60);
 
 impl CognitoImports {
     pub fn new(config: &aws_config::SdkConfig) -> Self {
@@ -138,7 +138,6 @@ impl CognitoImports {
         role_is_new: bool,
         mut on_retry: impl FnMut(&str, Duration),
     ) -> Result<Job, ImportError> {
-        let started = tokio::time::Instant::now();
         let mut attempt = 0;
         loop {
             let result = self
@@ -162,22 +161,22 @@ impl CognitoImports {
                 }
                 Err(e) => {
                     if let Some(delay) = crate::role::propagation_retry_delay(e.code(), role_is_new, attempt) {
-                        on_retry("the new role is not visible to Cognito yet (IAM propagation)", delay);
+                        on_retry(
+                            "Cognito cannot assume the import role yet (a role created or changed moments ago takes a while to propagate in IAM)",
+                            delay,
+                        );
                         tokio::time::sleep(delay).await;
                         attempt += 1;
                         continue;
                     }
-                    // SPEC §6: at create, this means another job holds the account's one slot.
-                    if e.code() == Some("LimitExceededException") && started.elapsed() < SLOT_WAIT {
-                        let delay = Duration::from_secs(10);
-                        on_retry(
-                            "another import job is active in this account and region; Cognito runs one at a time",
-                            delay,
-                        );
-                        tokio::time::sleep(delay).await;
-                        continue;
-                    }
+                    // LimitExceededException is returned as is: the caller lists the jobs to
+                    // tell another active job from the pool's 1,000-jobs quota.
                     let (reason, code, mut help) = explain(&e, "cognito-idp:CreateUserImportJob");
+                    if code.as_deref() == Some("OperationNotEnabledException") {
+                        help = Some(format!(
+                            "pool `{pool_id}` is a secondary replica in this Region: import jobs run only in the pool's primary Region; run `cognito-sync apply` with `--region` set to it"
+                        ));
+                    }
                     if code.as_deref() == Some("InvalidParameterException") {
                         help = Some(format!(
                             "Cognito could not use the role `{role_arn}`: check it with `cognito-sync role`; the caller also needs `iam:PassRole` on it"
@@ -232,8 +231,10 @@ impl CognitoImports {
                         ),
                         _ => None,
                     };
+                    let expired = code.as_deref() == Some("AccessDenied") && text.contains("expired");
                     let reason = format!("HTTP {status}{}", code.map(|c| format!(" {c}")).unwrap_or_default());
-                    return Err(ImportError::new(doing(), reason, None, help));
+                    let code = expired.then(|| UPLOAD_URL_EXPIRED.to_owned());
+                    return Err(ImportError::new(doing(), reason, code, help));
                 }
                 Err(error) => error.without_url().to_string(),
             };
@@ -251,63 +252,33 @@ impl CognitoImports {
         unreachable!("the loop returns on its last attempt")
     }
 
-    /// Starts the job. `PreconditionNotMetException` right after an upload means the file
-    /// is not visible yet and is retried briefly, as AWS's own sample does \[AWS-SAMPLE\];
-    /// `LimitExceededException` means another job holds the account's one slot \[JOB\]: wait.
-    pub async fn start(
-        &self,
-        pool_id: &str,
-        job_id: &str,
-        mut on_wait: impl FnMut(&str, Duration),
-    ) -> Result<Job, ImportError> {
-        let started = tokio::time::Instant::now();
-        let mut precondition_retries = 0;
-        loop {
-            let result = self.cognito.start_user_import_job().user_pool_id(pool_id).job_id(job_id).send().await;
-            let error = match result {
-                Ok(out) => {
-                    return out.user_import_job().map(to_job).ok_or_else(|| {
-                        ImportError::new(
-                            format!("start import job `{job_id}`"),
-                            "the answer held no job".into(),
-                            None,
-                            None,
-                        )
-                    });
-                }
-                Err(error) => error,
-            };
-            // Another run of the same plan may have started this job a moment ago.
-            if error.code() == Some("PreconditionNotMetException")
-                && let Ok(job) = self.describe(pool_id, job_id).await
-                && job.status != JobStatus::Created
-            {
-                return Ok(job);
+    /// Starts the job, once. A `PreconditionNotMetException` for a job that another run of
+    /// the same plan started a moment ago is a success; any other refusal is returned with its
+    /// code, for the caller to recognise (another job active: LimitExceededException or
+    /// PreconditionNotMetException, Cognito does not document which; the upload not visible
+    /// yet: PreconditionNotMetException).
+    pub async fn start(&self, pool_id: &str, job_id: &str) -> Result<Job, ImportError> {
+        let error = match self.cognito.start_user_import_job().user_pool_id(pool_id).job_id(job_id).send().await {
+            Ok(out) => {
+                return out.user_import_job().map(to_job).ok_or_else(|| {
+                    ImportError::new(
+                        format!("start import job `{job_id}`"),
+                        "the answer held no job".into(),
+                        None,
+                        None,
+                    )
+                });
             }
-            match error.code() {
-                Some("PreconditionNotMetException") if precondition_retries < 4 => {
-                    precondition_retries += 1;
-                    let delay = Duration::from_secs(1 << precondition_retries);
-                    on_wait("the uploaded file is not visible to Cognito yet", delay);
-                    tokio::time::sleep(delay).await;
-                }
-                Some("LimitExceededException") if started.elapsed() < SLOT_WAIT => {
-                    let delay = Duration::from_secs(10);
-                    on_wait(
-                        "another import job is running in this account and region; Cognito runs one at a time",
-                        delay,
-                    );
-                    tokio::time::sleep(delay).await;
-                }
-                _ => {
-                    let (reason, code, mut help) = explain(&error, "cognito-idp:StartUserImportJob");
-                    if code.as_deref() == Some("PreconditionNotMetException") {
-                        help = Some("Cognito did not see the uploaded CSV; run `cognito-sync apply` again".into());
-                    }
-                    return Err(ImportError::new(format!("start import job `{job_id}`"), reason, code, help));
-                }
-            }
+            Err(error) => error,
+        };
+        if error.code() == Some("PreconditionNotMetException")
+            && let Ok(job) = self.describe(pool_id, job_id).await
+            && job.status != JobStatus::Created
+        {
+            return Ok(job);
         }
+        let (reason, code, help) = explain(&error, "cognito-idp:StartUserImportJob");
+        Err(ImportError::new(format!("start import job `{job_id}`"), reason, code, help))
     }
 
     /// Every line of the job's log that has Cognito's per-row shape. A missing log group or

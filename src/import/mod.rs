@@ -1,5 +1,5 @@
-//! Cognito user import jobs: the pure part. Job names, statuses and what to do next with a
-//! job found again after an interruption, the job log's lines, and the per-user report.
+//! Cognito user import jobs: the pure part. Job names, statuses, which of several jobs of one
+//! name counts, and the job log's lines. What to do next with a job is `apply::machine`'s.
 //!
 //! The network side (create, upload, start, poll, read the log) is in [`aws`]; this module
 //! never does I/O, so that resuming and reporting are tested without a runtime.
@@ -118,42 +118,6 @@ pub fn job_name(plan_digest: &str, part: usize, parts: usize) -> String {
     if parts <= 1 { format!("{JOB_NAME_PREFIX}{short}") } else { format!("{JOB_NAME_PREFIX}{short}-{part}of{parts}") }
 }
 
-/// What to do with the job of this name, given what Cognito says about it.
-#[derive(Debug, Clone, PartialEq)]
-pub enum NextStep {
-    /// No usable job: create one.
-    Create,
-    /// Made, maybe uploaded, not started: upload (again; a PUT replaces) and start.
-    UploadAndStart(Job),
-    /// Running: wait for it.
-    Wait(Job),
-    /// Finished: report it, do not import again.
-    Report(Job),
-}
-
-/// Picks the step for a plan part from the jobs that carry its name:
-/// - a job that is running is waited for;
-/// - a job that processed rows is reported, never repeated;
-/// - a job that is created and not started is uploaded and started (the one every
-///   concurrent run agrees on, see [`winner`]);
-/// - otherwise (none, expired, an upload URL that is gone, or a job that ended before
-///   processing any row, e.g. because the role could not be assumed) a new one is created.
-pub fn next_step(jobs_with_name: &[Job]) -> NextStep {
-    if let Some(running) = jobs_with_name.iter().find(|j| j.status.is_active()) {
-        return NextStep::Wait(running.clone());
-    }
-    let processed = |j: &&Job| j.imported + j.skipped + j.failed > 0;
-    if let Some(done) = jobs_with_name.iter().filter(|j| j.status.is_finished()).find(processed) {
-        return NextStep::Report(done.clone());
-    }
-    let created: Vec<Job> =
-        jobs_with_name.iter().filter(|j| j.status == JobStatus::Created && j.upload_url.is_some()).cloned().collect();
-    match winner(&created) {
-        Some(job) => NextStep::UploadAndStart(job.clone()),
-        None => NextStep::Create,
-    }
-}
-
 /// Of the jobs that carry one name, the one that counts when two runs of the same plan
 /// each created one at the same moment: the oldest that has not expired (ties: the
 /// smallest id). Every run picks the same one; the others stay `Created`, are never
@@ -195,38 +159,13 @@ pub fn parse_log_line(message: &str) -> Option<LogLine> {
     Some(LogLine { outcome, line_number: caps[2].parse().ok()?, reason: caps[3].to_owned() })
 }
 
-/// The number Cognito's log gives the first data row. AWS does not document whether the
-/// header counts; its own sample numbers data rows from 1 \[AWS-SAMPLE\], and so does the
-/// emulator. [`user_outcomes`] checks the numbers against the file and says when they do
-/// not fit.
-pub const FIRST_DATA_LINE: usize = 1;
-
-/// A user's outcome, from the log, mapped back through the CSV the tool wrote.
+/// A user's outcome, from the log, mapped back through the CSV the tool wrote (see
+/// `apply::verify::map_log`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct UserOutcome {
     pub username: String,
     pub outcome: Outcome,
     pub reason: String,
-}
-
-/// Maps log lines to usernames (`usernames[i]` is data row `i + 1`). Returns the outcomes
-/// in row order and whether the numbering looked shifted by the header (line numbers past
-/// the last row), in which case the header is assumed counted and a note is due.
-pub fn user_outcomes(lines: &[LogLine], usernames: &[String]) -> (Vec<UserOutcome>, bool) {
-    let header_counted = lines.iter().any(|l| l.line_number > usernames.len() + FIRST_DATA_LINE - 1)
-        || lines.iter().all(|l| l.line_number > FIRST_DATA_LINE) && lines.len() == usernames.len() && !lines.is_empty();
-    let first = if header_counted { FIRST_DATA_LINE + 1 } else { FIRST_DATA_LINE };
-    let mut outcomes: Vec<(usize, UserOutcome)> = lines
-        .iter()
-        .filter_map(|line| {
-            let row = line.line_number.checked_sub(first)?;
-            let username = usernames.get(row)?.clone();
-            Some((row, UserOutcome { username, outcome: line.outcome.clone(), reason: line.reason.clone() }))
-        })
-        .collect();
-    outcomes.sort_by_key(|(row, _)| *row);
-    outcomes.dedup_by_key(|(row, _)| *row);
-    (outcomes.into_iter().map(|(_, o)| o).collect(), header_counted)
 }
 
 /// The log group and stream Cognito writes a job's results to \[CWL\].
@@ -283,31 +222,6 @@ mod tests {
     }
 
     #[test]
-    fn resume_picks_the_right_step() {
-        assert_eq!(next_step(&[]), NextStep::Create);
-        assert!(matches!(next_step(&[job(JobStatus::Created, true)]), NextStep::UploadAndStart(_)));
-        assert_eq!(next_step(&[job(JobStatus::Created, false)]), NextStep::Create);
-        assert_eq!(next_step(&[job(JobStatus::Expired, false)]), NextStep::Create);
-        assert!(matches!(next_step(&[job(JobStatus::InProgress, false)]), NextStep::Wait(_)));
-        assert!(matches!(next_step(&[job(JobStatus::Pending, false)]), NextStep::Wait(_)));
-        let processed = |status| Job { imported: 1, ..job(status, false) };
-        assert!(matches!(next_step(&[processed(JobStatus::Succeeded)]), NextStep::Report(_)));
-        assert!(matches!(next_step(&[processed(JobStatus::Failed)]), NextStep::Report(_)));
-        // A job that failed before any row (the role, say) is tried again with a new job.
-        assert_eq!(next_step(&[job(JobStatus::Failed, false)]), NextStep::Create);
-        // An expired job does not hide an older one that ran.
-        assert!(matches!(
-            next_step(&[job(JobStatus::Expired, false), processed(JobStatus::Succeeded)]),
-            NextStep::Report(_)
-        ));
-        // A running job wins over everything else.
-        assert!(matches!(
-            next_step(&[job(JobStatus::Created, true), job(JobStatus::InProgress, false)]),
-            NextStep::Wait(_)
-        ));
-    }
-
-    #[test]
     fn concurrent_runs_agree_on_one_job() {
         let mut older = job(JobStatus::Created, true);
         older.created_at = Some(10.0);
@@ -341,27 +255,6 @@ mod tests {
         .unwrap();
         assert_eq!(failed.outcome, Outcome::Failed);
         assert!(parse_log_line("START RequestId").is_none());
-    }
-
-    #[test]
-    fn maps_line_numbers_to_usernames() {
-        let names: Vec<String> = ["a", "b", "c"].map(String::from).to_vec();
-        let lines = vec![
-            LogLine { outcome: Outcome::Succeeded, line_number: 1, reason: "ok".into() },
-            LogLine { outcome: Outcome::Failed, line_number: 3, reason: "bad email".into() },
-            LogLine { outcome: Outcome::Skipped, line_number: 2, reason: "exists".into() },
-        ];
-        let (outcomes, shifted) = user_outcomes(&lines, &names);
-        assert!(!shifted);
-        assert_eq!(outcomes.iter().map(|o| o.username.as_str()).collect::<Vec<_>>(), ["a", "b", "c"]);
-        assert_eq!(outcomes[2].outcome, Outcome::Failed);
-        // Numbered from the header: every number one higher, the last past the end.
-        let shifted_lines: Vec<LogLine> =
-            lines.iter().map(|l| LogLine { line_number: l.line_number + 1, ..l.clone() }).collect();
-        let (outcomes, shifted) = user_outcomes(&shifted_lines, &names);
-        assert!(shifted);
-        assert_eq!(outcomes[2].username, "c");
-        assert_eq!(outcomes[2].reason, "bad email");
     }
 
     #[test]

@@ -7,6 +7,7 @@
 pub mod mask;
 pub mod render;
 pub mod report;
+pub mod saved;
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -48,6 +49,10 @@ pub struct Plan {
     pub import_files: Vec<ImportFile>,
     /// Statements the reader must see, e.g. undocumented Cognito behaviour for this pool.
     pub notes: Vec<String>,
+    /// `import.role`: the shared import role, a name or an ARN.
+    pub role: String,
+    /// `import.scoped_trust`.
+    pub scoped_trust: bool,
 }
 
 /// The pool as the plan describes it.
@@ -424,6 +429,8 @@ pub fn diff(manifest: &ValidManifest, pool: &ObservedPool) -> Result<Plan, Vec<P
         unmanaged_memberships,
         import_files,
         notes,
+        role: manifest.role.clone(),
+        scoped_trust: manifest.scoped_trust,
     })
 }
 
@@ -436,6 +443,36 @@ pub fn existing(wanted: &Wanted, pool: &ObservedPool) -> Vec<String> {
         .iter()
         .filter(|user| index.find_by(pool, &user.username, &user.sign_in).is_some())
         .map(|user| user.username.clone())
+        .collect()
+}
+
+/// The `wanted` users found in `pool`, by declared username, matched as [`diff`] matches
+/// them; `apply` reads its planned users back with it.
+pub fn found<'a>(wanted: &Wanted, pool: &'a ObservedPool) -> Vec<(String, &'a RemoteUser)> {
+    let remote = pool.users.users();
+    let index = RemoteIndex::new(pool, remote);
+    wanted
+        .users
+        .iter()
+        .filter_map(|user| {
+            index.find_by(pool, &user.username, &user.sign_in).map(|i| (user.username.clone(), &remote[i]))
+        })
+        .collect()
+}
+
+/// The declared `attributes` whose value in `remote` differs, compared as `plan` compares them.
+pub fn attribute_drift(attributes: &BTreeMap<String, String>, remote: &RemoteUser) -> Vec<AttributeDrift> {
+    attributes
+        .iter()
+        .filter_map(|(name, declared)| {
+            let actual = remote.attributes.get(name);
+            match actual {
+                Some(actual) if same_value(name, declared, actual) => None,
+                _ => {
+                    Some(AttributeDrift { attribute: name.clone(), pool: actual.cloned(), manifest: declared.clone() })
+                }
+            }
+        })
         .collect()
 }
 
@@ -483,18 +520,7 @@ impl RemoteIndex {
 /// The declared attributes whose pool value differs. Only attributes the manifest declares
 /// are compared; `mfa_enabled` is not an attribute and is never compared.
 fn drift(user: &DeclaredUser, remote: &RemoteUser) -> Vec<AttributeDrift> {
-    user.attributes
-        .iter()
-        .filter_map(|(name, declared)| {
-            let actual = remote.attributes.get(name);
-            match actual {
-                Some(actual) if same_value(name, declared, actual) => None,
-                _ => {
-                    Some(AttributeDrift { attribute: name.clone(), pool: actual.cloned(), manifest: declared.clone() })
-                }
-            }
-        })
-        .collect()
+    attribute_drift(&user.attributes, remote)
 }
 
 /// Whether a declared value (canonical form) equals the pool's stored value.

@@ -31,13 +31,16 @@
 //! - `notes[]`: statements about this pool (e.g. undocumented import behaviour)
 //! - `csv_header`: GetCSVHeader, verbatim; `rows`: the import CSV's data lines exactly as
 //!   apply uploads them, in Cognito's dialect (null when personal data is masked)
-//! - `plan_digest`: SHA-256 (hex) of the canonical JSON of {`pool`: {`id`, `region`},
-//!   `csv_header`, `rows`}: what an import job would do. Independent of masking.
+//! - `role` (`import.role`, a name or an ARN), `scoped_trust` (`import.scoped_trust`),
+//!   `post_import[]` (changes after the import; empty in this build): a saved plan is
+//!   applied with these, not with the manifest's
+//! - `plan_digest`: SHA-256 (hex) of every field `apply` acts on (pool id, name and region,
+//!   role, scoped_trust, the users to import with their attributes, `csv_header`, `rows`,
+//!   `post_import`); see [`super::saved`]. Independent of masking.
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
 use super::mask::shown;
 use super::{APPLY_CAN, ONLY_CREATES, Plan};
@@ -66,6 +69,9 @@ pub struct PlanReport<'a> {
     pub notes: &'a [String],
     pub csv_header: &'a [String],
     pub rows: Option<Vec<&'a str>>,
+    pub role: &'a str,
+    pub scoped_trust: bool,
+    pub post_import: &'a [super::saved::PostImportChange],
     pub plan_digest: String,
 }
 
@@ -165,39 +171,10 @@ pub struct SyncedReport<'a> {
     pub pool_username: &'a str,
 }
 
-/// The digest of what an import would do: pool, header and rows, as canonical JSON.
-pub fn plan_digest(plan: &Plan, rows: &[&str]) -> String {
-    digest_of(&plan.pool.id, &plan.pool.region, &plan.csv_header, rows)
-}
-
-/// [`plan_digest`] from a saved plan's parts: SHA-256 (hex) of the JSON
-/// `{"pool":{"id":..,"region":..},"csv_header":[..],"rows":[..]}`, keys in that order, no
-/// spaces.
-pub fn digest_of<S: AsRef<str>>(pool_id: &str, region: &str, csv_header: &[String], rows: &[S]) -> String {
-    #[derive(Serialize)]
-    struct Canonical<'a> {
-        pool: CanonicalPool<'a>,
-        csv_header: &'a [String],
-        rows: Vec<&'a str>,
-    }
-    #[derive(Serialize)]
-    struct CanonicalPool<'a> {
-        id: &'a str,
-        region: &'a str,
-    }
-    let canonical = Canonical {
-        pool: CanonicalPool { id: pool_id, region },
-        csv_header,
-        rows: rows.iter().map(AsRef::as_ref).collect(),
-    };
-    let bytes = serde_json::to_vec(&canonical).expect("plain data serializes");
-    format!("{:x}", Sha256::digest(bytes))
-}
-
 /// Builds the report; personal values are masked unless `show_pii`.
 pub fn report(plan: &Plan, show_pii: bool) -> PlanReport<'_> {
     let rows = plan.rows();
-    let plan_digest = plan_digest(plan, &rows);
+    let plan_digest = super::saved::plan_digest(plan, &rows);
     let pool = &plan.pool;
     PlanReport {
         schema_version: SCHEMA_VERSION,
@@ -310,6 +287,9 @@ pub fn report(plan: &Plan, show_pii: bool) -> PlanReport<'_> {
         notes: &plan.notes,
         csv_header: &plan.csv_header,
         rows: show_pii.then_some(rows),
+        role: &plan.role,
+        scoped_trust: plan.scoped_trust,
+        post_import: &[],
         plan_digest,
     }
 }

@@ -563,7 +563,10 @@ fn json_rendering() {
         "cognito:username"
       ],
       "rows": null,
-      "plan_digest": "52c4f672b4fd41fb298ad7ab2a569fec3990b0e5e7bed651c650722b9bc55ba5"
+      "role": "cognito-sync-import",
+      "scoped_trust": false,
+      "post_import": [],
+      "plan_digest": "95c9c0c38d654f98940b2afe28f823eac8ce135ef478385dd41a135d995936ee"
     }
     "#);
 }

@@ -468,11 +468,12 @@ fn overlaps(a: &str, b: &str) -> bool {
 ///
 /// IAM is eventually consistent: a role created a moment ago may not yet be assumable by
 /// Cognito, which then answers `InvalidParameterException` about the role. The import docs
-/// document no delay (reference §6), so the rule is: retry that code only when this run
-/// created the role (`role_is_new`), a few times with a doubling delay of 1, 2, 4, 8, 8, 8
-/// seconds (about 31 s in all, which covers IAM's usual propagation of a few seconds). The
-/// code alone decides, never the message text; with an existing role the same error is a
-/// real problem and is reported at once. Throttling and 5xx are retried by the SDK itself.
+/// document no delay (reference §6), so the rule is: retry that code when the role may be
+/// new (`role_is_new`), a few times with a doubling delay of 1, 2, 4, 8, 8, 8 seconds (about
+/// 31 s in all, which covers IAM's usual propagation of a few seconds). `apply` passes true in
+/// every run: the role it has just verified may have been created moments ago by this run,
+/// by `role --create` or by a concurrent run, and nothing tells them apart. The code alone
+/// decides, never the message text. Throttling and 5xx are retried by the SDK itself.
 pub fn propagation_retry_delay(code: Option<&str>, role_is_new: bool, attempt: u32) -> Option<Duration> {
     const RETRIES: u32 = 6;
     const CAP: Duration = Duration::from_secs(8);

@@ -1,0 +1,106 @@
+//! The workflow's traits over the AWS adapters (`import::aws`, `pool::aws`, `role::aws`).
+//! No SDK type appears here: each method calls one adapter and converts its answer.
+
+use std::time::Duration;
+
+use super::{Created, Imports, PlannedUser, Roles, Users};
+use crate::import::aws::{CognitoImports, ImportError};
+use crate::import::{Job, LogLine, log_location};
+use crate::pool::aws::CognitoPool;
+use crate::pool::{PoolReader, RemoteUser, SIGN_IN_ATTRIBUTES, Wanted, WantedUser};
+use crate::role::aws::{RoleIam, WantedRole};
+
+/// Import jobs of one pool.
+pub struct PoolImports {
+    pub imports: CognitoImports,
+    pub pool_id: String,
+    pub pool_name: String,
+}
+
+impl Imports for PoolImports {
+    async fn list_jobs(&self) -> Result<Vec<Job>, ImportError> {
+        self.imports.list_jobs(&self.pool_id).await
+    }
+
+    async fn describe(&self, job_id: &str) -> Result<Job, ImportError> {
+        self.imports.describe(&self.pool_id, job_id).await
+    }
+
+    async fn create(&self, name: &str, role_arn: &str, on_retry: &mut dyn FnMut(String, Duration)) -> Created {
+        // Every run retries IAM propagation: the role may be minutes old whoever made it.
+        match self
+            .imports
+            .create(&self.pool_id, name, role_arn, true, |why, delay| on_retry(why.to_owned(), delay))
+            .await
+        {
+            Ok(job) => Created::Job(job),
+            Err(error) if error.code.as_deref() == Some("LimitExceededException") => Created::Refused(error),
+            Err(error) => Created::Failed(error),
+        }
+    }
+
+    async fn upload(&self, job: &Job, body: Vec<u8>) -> Result<(), ImportError> {
+        let url = job.upload_url.as_ref().ok_or_else(|| ImportError {
+            doing: format!("upload the CSV of import job `{}`", job.id),
+            reason: "Cognito gave the job no upload URL".to_owned(),
+            code: None,
+            help: Some("run `cognito-sync apply` again: it makes a new job".to_owned()),
+        })?;
+        self.imports.upload(url, body, &job.id).await
+    }
+
+    async fn start(&self, job_id: &str) -> Result<Job, ImportError> {
+        self.imports.start(&self.pool_id, job_id).await
+    }
+
+    async fn read_log(&self, job: &Job) -> Result<Vec<LogLine>, ImportError> {
+        let (group, stream) = log_location(&self.pool_id, &self.pool_name, job);
+        self.imports.read_log(&group, &stream).await
+    }
+}
+
+/// Planned users read back from the pool, by the cheaper of a walk and look-ups.
+pub struct PoolUsers {
+    pub pool: CognitoPool,
+}
+
+impl Users for PoolUsers {
+    async fn find(&self, users: &[PlannedUser]) -> miette::Result<Vec<(String, RemoteUser)>> {
+        let wanted = Wanted {
+            users: users
+                .iter()
+                .map(|u| WantedUser {
+                    username: u.username.clone(),
+                    sign_in: SIGN_IN_ATTRIBUTES
+                        .iter()
+                        .filter_map(|a| u.attributes.get(*a).map(|v| ((*a).to_owned(), v.clone())))
+                        .collect(),
+                    groups: Vec::new(),
+                })
+                .collect(),
+            attributes: users.iter().flat_map(|u| u.attributes.keys().cloned()).collect(),
+            // Memberships are the second phase's to read (SPEC §8), not the import's.
+            groups: Default::default(),
+        };
+        let observed = self.pool.snapshot(&wanted, &mut |_| {}).await?;
+        Ok(crate::plan::found(&wanted, &observed).into_iter().map(|(u, r)| (u, r.clone())).collect())
+    }
+}
+
+/// The shared role, found or created.
+pub struct SharedRole {
+    pub iam: RoleIam,
+    pub role: String,
+    pub region: String,
+    pub scoped_trust: bool,
+}
+
+impl Roles for SharedRole {
+    async fn ensure(&self) -> miette::Result<(String, bool)> {
+        let ready = self
+            .iam
+            .ensure(WantedRole { role: &self.role, region: &self.region, scoped_trust: self.scoped_trust })
+            .await?;
+        Ok((ready.arn, ready.created))
+    }
+}
