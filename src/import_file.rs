@@ -118,31 +118,61 @@ pub fn build_files(
     users: &[&DeclaredUser],
     mfa: PoolMfa,
 ) -> Result<Vec<ImportFile>, Vec<RowTooLong>> {
+    build_with_limits(header, users.iter().map(|u| RowSource::from(*u)), mfa, COGNITO_LIMITS)
+}
+
+/// [`build_files`] from borrowed rows (a plan's new users), so that no user is copied to
+/// build the files: plan memory stays near validate's (#10).
+pub fn build_files_from<'a>(
+    header: &[String],
+    users: impl IntoIterator<Item = RowSource<'a>>,
+    mfa: PoolMfa,
+) -> Result<Vec<ImportFile>, Vec<RowTooLong>> {
     build_with_limits(header, users, mfa, COGNITO_LIMITS)
 }
 
-fn build_with_limits(
+/// What one data row is made of, borrowed from a [`DeclaredUser`] or a plan's new user.
+#[derive(Debug, Clone, Copy)]
+pub struct RowSource<'a> {
+    pub index: usize,
+    pub username: &'a str,
+    pub attributes: &'a std::collections::BTreeMap<String, String>,
+    pub mfa_enabled: Option<bool>,
+}
+
+impl<'a> From<&'a DeclaredUser> for RowSource<'a> {
+    fn from(user: &'a DeclaredUser) -> Self {
+        RowSource {
+            index: user.index,
+            username: &user.username,
+            attributes: &user.attributes,
+            mfa_enabled: user.mfa_enabled,
+        }
+    }
+}
+
+fn build_with_limits<'a>(
     header: &[String],
-    users: &[&DeclaredUser],
+    users: impl IntoIterator<Item = RowSource<'a>>,
     mfa: PoolMfa,
     limits: Limits,
 ) -> Result<Vec<ImportFile>, Vec<RowTooLong>> {
-    let mut rows = Vec::with_capacity(users.len());
+    let mut rows = Vec::new();
     let mut too_long = Vec::new();
     for user in users {
-        let row = row(header, user, mfa);
+        let row = row(header, &user, mfa);
         let chars = row.chars().count();
         if chars > limits.row_chars {
-            too_long.push(RowTooLong { index: user.index, username: user.username.clone(), chars });
+            too_long.push(RowTooLong { index: user.index, username: user.username.to_owned(), chars });
         } else {
-            rows.push((row, &user.username));
+            rows.push((row, user.username));
         }
     }
     if !too_long.is_empty() {
         return Err(too_long);
     }
 
-    Ok(pack(header, rows.into_iter().map(|(row, username)| (row, username.clone())), limits))
+    Ok(pack(header, rows.into_iter().map(|(row, username)| (row, username.to_owned())), limits))
 }
 
 /// Splits rows already in Cognito's dialect (a saved plan's) into files, as
@@ -178,11 +208,11 @@ fn pack(header: &[String], rows: impl IntoIterator<Item = (String, String)>, lim
 }
 
 /// One data row, without its line ending.
-fn row(header: &[String], user: &DeclaredUser, mfa: PoolMfa) -> String {
+fn row(header: &[String], user: &RowSource<'_>, mfa: PoolMfa) -> String {
     let mut cells = Vec::with_capacity(header.len());
     for column in header {
         let cell = match column.as_str() {
-            USERNAME_COLUMN => escape(&user.username),
+            USERNAME_COLUMN => escape(user.username),
             MFA_COLUMN => user.mfa_enabled.unwrap_or_else(|| mfa.default_enabled()).to_string(),
             _ => user.attributes.get(column).map(|value| cell(column, value)).unwrap_or_default(),
         };
@@ -419,7 +449,7 @@ mod tests {
         let users: Vec<DeclaredUser> = (0..5).map(|i| user(i, &format!("u{i}"), &[])).collect();
         let refs: Vec<&DeclaredUser> = users.iter().collect();
         let limits = Limits { rows: 2, bytes: usize::MAX, row_chars: MAX_ROW_CHARS };
-        let files = build_with_limits(&header, &refs, PoolMfa::Off, limits).unwrap();
+        let files = build_with_limits(&header, refs.iter().map(|u| RowSource::from(*u)), PoolMfa::Off, limits).unwrap();
         let texts: Vec<&str> = files.iter().map(text).collect();
         assert_eq!(texts, ["cognito:username\nu0\nu1\n", "cognito:username\nu2\nu3\n", "cognito:username\nu4\n"]);
         assert_eq!(files[2].usernames, ["u4"]);
@@ -432,12 +462,15 @@ mod tests {
         let refs: Vec<&DeclaredUser> = users.iter().collect();
         // The header line is 17 bytes and each row 3: two rows make 23.
         let limits = Limits { rows: usize::MAX, bytes: 23, row_chars: MAX_ROW_CHARS };
-        let files = build_with_limits(&header, &refs, PoolMfa::Off, limits).unwrap();
+        let files = build_with_limits(&header, refs.iter().map(|u| RowSource::from(*u)), PoolMfa::Off, limits).unwrap();
         assert_eq!(files.iter().map(|f| f.bytes.len()).collect::<Vec<_>>(), [23, 20]);
         assert_eq!(files[1].usernames, ["u2"]);
         // A row that alone is too large still gets its own file rather than looping.
         let tiny = Limits { rows: usize::MAX, bytes: 1, row_chars: MAX_ROW_CHARS };
-        assert_eq!(build_with_limits(&header, &refs, PoolMfa::Off, tiny).unwrap().len(), 3);
+        assert_eq!(
+            build_with_limits(&header, refs.iter().map(|u| RowSource::from(*u)), PoolMfa::Off, tiny).unwrap().len(),
+            3
+        );
     }
 
     #[test]
@@ -447,7 +480,8 @@ mod tests {
         let refs: Vec<&DeclaredUser> = users.iter().collect();
         let limits = Limits { rows: MAX_ROWS, bytes: MAX_BYTES, row_chars: 10 };
         // Escapes count: `a\,b\,c,long` is 12 characters; characters, not bytes: `ééééé,also` is 10.
-        let errors = build_with_limits(&header, &refs, PoolMfa::Off, limits).unwrap_err();
+        let errors =
+            build_with_limits(&header, refs.iter().map(|u| RowSource::from(*u)), PoolMfa::Off, limits).unwrap_err();
         assert_eq!(errors, [RowTooLong { index: 4, username: "long".into(), chars: 12 }]);
         assert_eq!(
             errors[0].to_string(),

@@ -175,7 +175,7 @@ pub fn validate(source: &SourceText, raw: RawManifest) -> Result<ValidManifest, 
     };
 
     let mut users = Vec::with_capacity(raw.users.len());
-    let mut seen: HashMap<String, (usize, String)> = HashMap::with_capacity(raw.users.len());
+    let mut seen: HashMap<String, (usize, Option<String>)> = HashMap::with_capacity(raw.users.len());
     let mut accept =
         |checker: &mut Checker<'_>, index: usize, username: Option<&str>, parsed: Result<UserSpec, Box<Salvaged>>| {
             // Duplicates are looked for even in entries that fail to parse.
@@ -393,12 +393,16 @@ impl<'a> Checker<'a> {
         }
     }
 
-    fn duplicate(&mut self, seen: &mut HashMap<String, (usize, String)>, index: usize, username: &str) {
+    /// `seen` maps each folded username to its first index, and to the name as written
+    /// only when that differs (rare): one string per user, not two (#10, memory).
+    fn duplicate(&mut self, seen: &mut HashMap<String, (usize, Option<String>)>, index: usize, username: &str) {
         let folded = username.to_lowercase();
         let Some((first, first_name)) = seen.get(&folded) else {
-            seen.insert(folded, (index, username.to_owned()));
+            let written = (folded != username).then(|| username.to_owned());
+            seen.insert(folded, (index, written));
             return;
         };
+        let first_name = first_name.as_deref().unwrap_or(&folded);
         let message = if first_name == username {
             format!("username `{username}` is declared twice (first at users[{first}])")
         } else {

@@ -11,7 +11,7 @@ pub mod saved;
 
 use std::collections::{BTreeMap, HashMap};
 
-use crate::import_file::{ImportFile, build_files};
+use crate::import_file::{ImportFile, RowSource, build_files_from};
 use crate::manifest::{DeclaredUser, ManifestPath, Problem, ValidManifest};
 use crate::pool::{
     MembershipStrategy, ObservedPool, ObservedUsers, PoolMfa, ReadStrategy, RemoteUser, Wanted, sign_in_key,
@@ -335,17 +335,14 @@ pub fn diff(manifest: &ValidManifest, pool: &ObservedPool) -> Result<Plan, Vec<P
 
     let mut import_files = Vec::new();
     if problems.is_empty() {
-        let rows: Vec<DeclaredUser> = to_import
-            .iter()
-            .map(|u: &NewUser| DeclaredUser {
-                index: u.index,
-                username: u.username.clone(),
-                attributes: u.attributes.clone(),
-                mfa_enabled: Some(u.mfa_enabled),
-                ..DeclaredUser::default()
-            })
-            .collect();
-        match build_files(&pool.csv_header, &rows.iter().collect::<Vec<_>>(), pool.mfa) {
+        // Rows borrow the new users: copying them would double the plan's memory.
+        let rows = to_import.iter().map(|u: &NewUser| RowSource {
+            index: u.index,
+            username: &u.username,
+            attributes: &u.attributes,
+            mfa_enabled: Some(u.mfa_enabled),
+        });
+        match build_files_from(&pool.csv_header, rows, pool.mfa) {
             Ok(files) => import_files = files,
             Err(too_long) => problems.extend(too_long.into_iter().map(|row| {
                 Problem::new(
