@@ -547,12 +547,22 @@ fn check_custom_attributes(manifest: &ValidManifest, pool: &ObservedPool, proble
             if pool.schema.contains_key(name) {
                 continue;
             }
-            let help = match defined.as_slice() {
-                [] => format!(
+            // A typo of a defined attribute is the likely mistake: say which one first.
+            let close = defined
+                .iter()
+                .filter_map(|n| n.strip_prefix(crate::manifest::CUSTOM_PREFIX))
+                .filter(|known| strsim::jaro_winkler(known, bare) > 0.85)
+                .max_by(|a, b| strsim::jaro_winkler(a, bare).total_cmp(&strsim::jaro_winkler(b, bare)));
+            let help = match (close, defined.as_slice()) {
+                (Some(known), _) => format!(
+                    "did you mean `{known}`? pool `{}` defines `custom:{known}`; otherwise add `{name}` to the pool (custom attributes cannot be removed later)",
+                    pool.id
+                ),
+                (None, []) => format!(
                     "pool `{}` defines no custom attributes; add `{name}` to the pool, or remove it from the manifest",
                     pool.id
                 ),
-                names => format!(
+                (None, names) => format!(
                     "pool `{}` defines {}; add `{name}` to the pool (custom attributes cannot be removed later) or correct the name",
                     pool.id,
                     names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
@@ -664,7 +674,10 @@ fn check_new_user(manifest: &ValidManifest, pool: &ObservedPool, user: &Declared
         ));
     }
     for name in user.attributes.keys() {
-        if !pool.csv_header.iter().any(|c| c == name) {
+        // A custom attribute the pool does not define is reported once, by
+        // `check_custom_attributes`, with its own advice.
+        let undefined_custom = name.starts_with(crate::manifest::CUSTOM_PREFIX) && !pool.schema.contains_key(name);
+        if !undefined_custom && !pool.csv_header.iter().any(|c| c == name) {
             problems.push(problem(
                 &manifest_field(name),
                 format!("pool `{}`'s import header has no column `{name}`", pool.id),

@@ -176,6 +176,26 @@ fn look_ups_count_unmanaged_users_from_the_estimate() {
     assert_eq!(plan.pool.read, ReadStrategy::LookUp);
 }
 
+// See: #15. One mistake, one problem: a misspelt custom attribute of a new user is not also
+// "a column the import header lacks", and the advice names the attribute meant.
+#[test]
+fn a_misspelt_custom_attribute_is_one_problem_with_did_you_mean() {
+    let m = manifest("users:\n  - username: zed\n    email: zed@example.com\n    custom:\n      departmnt: eng\n");
+    let problems = diff(&m, &pool(vec![])).unwrap_err();
+    assert_eq!(
+        messages(&problems),
+        [
+            "users[0].custom.departmnt (`zed`): custom attribute `custom:departmnt` is not defined in pool `eu-west-1_Test1`"
+        ]
+    );
+    assert_eq!(
+        problems[0].help.as_deref(),
+        Some(
+            "did you mean `department`? pool `eu-west-1_Test1` defines `custom:department`; otherwise add `custom:departmnt` to the pool (custom attributes cannot be removed later)"
+        )
+    );
+}
+
 #[test]
 fn pool_aware_checks_report_every_problem() {
     let m = manifest(
