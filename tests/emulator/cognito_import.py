@@ -84,6 +84,7 @@ MAX_JOBS_PER_POOL = 1000         # [QUOTAS]
 MAX_ATTRIBUTE_CHARS = 2048       # [ATTR] [MODEL]
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")   # UNDOCUMENTED exact rule; strict-ish
+EMAIL_NO_DOT_RE = re.compile(r"^[^@\s]+@[^@\s]+$")       # switch `email_without_dot`
 PHONE_RE = re.compile(r"^\+[1-9]\d{1,14}$")               # E.164, [ATTR]
 BIRTHDATE_RE = re.compile(r"^(0[1-9]|1[0-2])/(0[1-9]|[12]\d|3[01])/\d{4}$")  # [CSV]
 UPDATED_AT_RE = re.compile(r"^\d+$")                      # epoch seconds [CSV]
@@ -155,6 +156,9 @@ class Job:
         self.seq = next(_SEQ)
         self.url_date = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
         self.url_expires = int(st.cfg("url_expiry_seconds"))
+        # UNDOCUMENTED URL format; switch `presigned_url_signed_headers` ("host": the SSE
+        # header is not signed, so an upload may carry it or not).
+        self.signed_headers = str(st.choice("presigned_url_signed_headers"))
         self.url = presign_url(base_url, self)
 
     def refresh(self) -> None:
@@ -221,12 +225,15 @@ REQUIRED_SSE = "aws:kms"    # [JOB] [MODEL]: PUT with x-amz-server-side-encrypti
 
 
 def _string_to_sign(job_id: str, query: dict[str, str], sse_value: str | None) -> bytes:
+    if query.get("X-Amz-SignedHeaders") == "host":
+        sse_value = None   # the SSE header is not part of the signature
     canonical_query = "&".join(
         f"{urllib.parse.quote(k, safe='')}={urllib.parse.quote(v, safe='')}"
         for k, v in sorted(query.items()) if k != "X-Amz-Signature"
     )
     return "\n".join(
-        ["PUT", f"/_upload/{job_id}", canonical_query, SIGNED_HEADERS, sse_value or ""]
+        ["PUT", f"/_upload/{job_id}", canonical_query, query.get("X-Amz-SignedHeaders", ""),
+         sse_value or ""]
     ).encode()
 
 
@@ -241,7 +248,7 @@ def presign_url(base_url: str, job: Job) -> str:
         "X-Amz-Credential": f"{UPLOAD_ACCESS_KEY}/{job.url_date[:8]}/{job.region}/s3/aws4_request",
         "X-Amz-Date": job.url_date,
         "X-Amz-Expires": str(job.url_expires),
-        "X-Amz-SignedHeaders": SIGNED_HEADERS,
+        "X-Amz-SignedHeaders": job.signed_headers,
     }
     query["X-Amz-Signature"] = _sign(job.id, query, REQUIRED_SSE)
     order = ["X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date", "X-Amz-Expires",
@@ -304,7 +311,9 @@ def handle_upload(job_id: str, query: dict[str, str], headers: dict[str, str], b
         if name.startswith("x-amz-") and name not in signed:
             return s3_error(403, "SignatureDoesNotMatch", SIG_MISMATCH_MSG)
     # Content-Type: UNDOCUMENTED whether allowed; it is not an x-amz-* header and is
-    # not signed, so S3 accepts it -> accepted.
+    # not signed, so S3 accepts it -> accepted. Switch `upload_content_type`: refused.
+    if "content-type" in headers and not st.chosen("upload_content_type"):
+        return s3_error(403, "SignatureDoesNotMatch", SIG_MISMATCH_MSG)
     fail = st.take_fault(job.access_key, "fail_upload", "UploadCSV")
     if fail is not None:
         status = int(fail.get("status", 500))
@@ -339,7 +348,19 @@ def csv_header(pool) -> list[str]:
     attributes are not importable and not listed (UNDOCUMENTED for dev-only)."""
     custom = [name for name, a in pool.schema_attributes.items()
               if getattr(a, "custom", False) and name.startswith("custom:")]
+    if not st.chosen("custom_column_spelling"):   # switch: custom columns without the prefix
+        custom = [name[len("custom:"):] for name in custom]
+    if not st.chosen("csv_header_order"):         # switch: the template's order [CSV]
+        return [USERNAME_COLUMN] + STANDARD_COLUMNS + custom + [MFA_COLUMN]
     return STANDARD_COLUMNS + custom + [MFA_COLUMN, USERNAME_COLUMN]
+
+
+def attribute_of_column(pool, column: str) -> str:
+    """The attribute a header column writes (a bare custom name under the
+    `custom_column_spelling` switch is the custom attribute)."""
+    if column not in pool.schema_attributes and f"custom:{column}" in pool.schema_attributes:
+        return f"custom:{column}"
+    return column
 
 
 def _case_sensitive(pool) -> bool:
@@ -504,6 +525,10 @@ def split_row(line: str) -> list[str]:
             cur.append(",")     # [CSV] [AWS-SAMPLE]: "\," is a comma inside a value
             i += 2
             continue
+        if c == "\\" and i + 1 < n and not st.chosen("other_backslashes"):
+            cur.append(line[i + 1])   # switch: a backslash escapes any character
+            i += 2
+            continue
         # UNDOCUMENTED: any other backslash, and double quotes, are kept literally
         # (values are never quoted in Cognito's dialect, so a quote is part of the value).
         if c == ",":
@@ -513,6 +538,8 @@ def split_row(line: str) -> list[str]:
             cur.append(c)
         i += 1
     fields.append("".join(cur).strip())
+    if not st.chosen("quote_characters"):   # switch: one pair of surrounding quotes removed
+        fields = [f[1:-1] if len(f) >= 2 and f[0] == f[-1] == '"' else f for f in fields]
     return fields
 
 
@@ -527,6 +554,8 @@ def parse_csv(data: bytes, expected: list[str]) -> tuple[list[str], list[str]]:
         raise CsvFileError("The CSV file is larger than 100 MB.")
     # [CSV]: UTF-8 with no byte-order mark. UNDOCUMENTED what a BOM does; the emulator
     # does NOT strip it (conservative): the file is rejected as unparseable.
+    if data.startswith(b"\xef\xbb\xbf") and not st.chosen("bom"):
+        data = data[3:]   # switch: the BOM is stripped
     if data.startswith(b"\xef\xbb\xbf"):
         raise CsvFileError("The CSV file could not be parsed: it starts with a byte-order "
                            "mark (UTF-8 without BOM is required).")
@@ -535,30 +564,46 @@ def parse_csv(data: bytes, expected: list[str]) -> tuple[list[str], list[str]]:
     except UnicodeDecodeError:
         raise CsvFileError("The CSV file could not be parsed: it is not valid UTF-8.")
     # UNDOCUMENTED line endings: LF and CRLF both accepted. Trailing empty lines ignored.
+    if "\r" in text and not st.chosen("crlf_line_endings"):
+        raise CsvFileError("The CSV file could not be parsed: it has CR line endings.")  # switch
     lines = [ln[:-1] if ln.endswith("\r") else ln for ln in text.split("\n")]
-    while lines and lines[-1].strip() == "":
-        lines.pop()
+    if st.chosen("trailing_blank_lines"):
+        while lines and lines[-1].strip() == "":
+            lines.pop()
+    elif lines and lines[-1] == "":
+        lines.pop()   # switch: only the last line's terminator; blank lines are rows
     if not lines:
         raise CsvFileError("The CSV file could not be parsed: it is empty.")
     header = split_row(lines[0])
     if "" in header:
         raise CsvFileError("The CSV header could not be parsed: it has an empty column name.")
     dups = sorted({h for h in header if header.count(h) > 1})
-    if dups:
+    if dups and st.chosen("duplicate_column"):
         raise CsvFileError(_cut("The CSV header has duplicate columns: " + ", ".join(dups)))
     missing = [c for c in expected if c not in header]
     unknown = [c for c in header if c not in expected]
     # [CSV]: every column of GetCSVHeader must be present (order free). Extra columns:
     # UNDOCUMENTED; rejected (conservative).
     if missing:
+        if not st.chosen("missing_column_message"):   # switch: a message naming nothing
+            raise CsvFileError("The CSV file could not be parsed.")
         raise CsvFileError(_cut("The CSV header is missing required columns: " + ", ".join(missing)))
-    if unknown:
+    if unknown and st.chosen("extra_column"):
         raise CsvFileError(_cut("The CSV header has columns that are not in the user pool: "
                                 + ", ".join(unknown)))
     rows = lines[1:]
     if len(rows) > MAX_USERS_PER_FILE:
         raise CsvFileError("The CSV file has more than 500000 users.")
+    if not st.chosen("wrong_value_count") and any(len(split_row(r)) != len(header) for r in rows):
+        raise CsvFileError("The CSV file could not be parsed: a row has the wrong number of values.")
+    if not st.chosen("long_row") and any(len(r) > MAX_ROW_CHARS for r in rows):
+        raise CsvFileError("The CSV file could not be parsed: a row is longer than 16000 characters.")
     return header, rows
+
+
+def user_rows_in(data: bytes) -> int:
+    """Data rows in an uploaded file (for the `file_user_limit` switch)."""
+    return max(0, data.rstrip(b"\r\n").count(b"\n"))
 
 
 def _cut(msg: str) -> str:
@@ -573,6 +618,8 @@ def _bool(value: str) -> bool | None:
         return True
     if v == "false":
         return False
+    if not st.chosen("boolean_spellings") and v in ("1", "yes", "0", "no"):
+        return v in ("1", "yes")   # switch: 1/yes/0/no accepted
     if v == "":
         return None
     raise ValueError
@@ -590,6 +637,12 @@ class RowContext:
                          if getattr(a, "required", False) and name in header]
         self.number_customs = {name for name, a in pool.schema_attributes.items()
                                if getattr(a, "custom", False) and a.data_type == "Number"}
+        # header column -> attribute (bare custom names under `custom_column_spelling`);
+        # unknown columns (accepted under `extra_column`) import nothing.
+        expected = set(csv_header(pool))
+        self.attribute = {c: attribute_of_column(pool, c) for c in header if c in expected}
+        self.number_customs = {c for c, a in self.attribute.items() if a in self.number_customs}
+        self.in_file: set[str] = set()   # usernames of this file's rows so far
         # Existing-user indexes, built once per job (rows that import are added as they go).
         self.keys: set[str] = set()
         for u in list(pool.users.values()):
@@ -605,12 +658,18 @@ class RowContext:
     def key(self, username: str) -> str:
         # [CASE]: CaseSensitive=false makes usernames case-insensitive. UNDOCUMENTED how
         # the import compares them; the emulator compares case-insensitively (conservative:
-        # "Alice" is SKIPPED when "alice" exists).
-        return username if self.case_sensitive else username.lower()
+        # "Alice" is SKIPPED when "alice" exists). Switch `case_insensitive_import`.
+        if self.case_sensitive or not st.chosen("case_insensitive_import"):
+            return username
+        return username.lower()
 
     def exists(self, username: str, values: dict[str, str]) -> bool:
-        if self.key(username) in self.keys or username in self.pool.users:
-            return True
+        return self.exists_by_name(username) or self.exists_by_alias(values)
+
+    def exists_by_name(self, username: str) -> bool:
+        return self.key(username) in self.keys or username in self.pool.users
+
+    def exists_by_alias(self, values: dict[str, str]) -> bool:
         # UNDOCUMENTED (reference §2): import into a pool with UsernameAttributes. The
         # emulator treats a row whose email/phone (per UsernameAttributes) is already the
         # sign-in attribute of a user as that user.
@@ -637,37 +696,48 @@ def check_row(ctx: RowContext, fields: list[str]) -> tuple[str, str, dict[str, s
     if len(fields) != len(header):
         # UNDOCUMENTED: a row with the wrong number of values fails that row.
         return "FAILED", f"The row has {len(fields)} values but the header has {len(header)} columns.", {}
-    values = dict(zip(header, fields))
+    values: dict[str, str] = {}
+    for col, v in zip(header, fields):
+        values.setdefault(col, v)   # a duplicate column (`duplicate_column` switch): first wins
     username = values[USERNAME_COLUMN]
     if username == "":
         return "FAILED", "The cognito:username value is missing.", values       # [CSV]
     if len(username) > 128 or any(ch.isspace() or not ch.isprintable() for ch in username):
         return "FAILED", "The cognito:username value is not a valid username.", values  # [MODEL]
+    if not st.chosen("invalid_row_of_existing_user") and ctx.exists(username, values):
+        return "SKIPPED", MSG_EXISTS, values   # switch: the existing user is found first
+
+    def bad(col: str, reason: str) -> tuple[str, str, dict[str, str]]:
+        if not st.chosen("failed_reason_wording"):   # switch: the reason quotes the value
+            reason = f"{reason} Value: {values.get(col, '')}"
+        return "FAILED", reason, values
     for col in header:
         if len(values[col]) > MAX_ATTRIBUTE_CHARS:
-            return "FAILED", f"The value of {col} is longer than 2048 characters.", values
+            return bad(col, f"The value of {col} is longer than 2048 characters.")
     bools: dict[str, bool | None] = {}
     for col in BOOLEAN_COLUMNS:
         try:
             bools[col] = _bool(values.get(col, ""))
         except ValueError:
-            return "FAILED", f"The value of {col} is not a valid boolean (true or false).", values
+            return bad(col, f"The value of {col} is not a valid boolean (true or false).")
     email = values.get("email", "")
     phone = values.get("phone_number", "")
-    if email and not EMAIL_RE.match(email):
-        return "FAILED", "The value of email is not a valid email address.", values
+    email_re = EMAIL_RE if st.chosen("email_without_dot") else EMAIL_NO_DOT_RE
+    if email and not email_re.match(email):
+        return bad("email", "The value of email is not a valid email address.")
     if phone and not PHONE_RE.match(phone):
-        return "FAILED", "The value of phone_number is not a valid E.164 phone number.", values  # [ATTR]
-    if values.get("birthdate") and not BIRTHDATE_RE.match(values["birthdate"]):
-        return "FAILED", "The value of birthdate is not in mm/dd/yyyy format.", values  # [CSV]
-    if values.get("updated_at") and not UPDATED_AT_RE.match(values["updated_at"]):
-        return "FAILED", "The value of updated_at is not a number of seconds since the epoch.", values  # [CSV]
+        return bad("phone_number", "The value of phone_number is not a valid E.164 phone number.")  # [ATTR]
+    formats = st.chosen("attribute_formats")   # switch: formats not checked
+    if formats and values.get("birthdate") and not BIRTHDATE_RE.match(values["birthdate"]):
+        return bad("birthdate", "The value of birthdate is not in mm/dd/yyyy format.")  # [CSV]
+    if formats and values.get("updated_at") and not UPDATED_AT_RE.match(values["updated_at"]):
+        return bad("updated_at", "The value of updated_at is not a number of seconds since the epoch.")  # [CSV]
     for col in ctx.number_customs:
         if values.get(col):
             try:
                 float(values[col])
             except ValueError:
-                return "FAILED", f"The value of {col} is not a number.", values
+                return bad(col, f"The value of {col} is not a number.")
     for col in ctx.required:
         if values.get(col, "") == "":
             return "FAILED", f"The required attribute {col} is missing.", values   # [CSV]
@@ -693,7 +763,15 @@ def check_row(ctx: RowContext, fields: list[str]) -> tuple[str, str, dict[str, s
     # observation (SPEC §1): a username twice in one file -> first imported, second
     # skipped; rows are processed in order, so the second one finds the first.
     # UNDOCUMENTED precedence: an invalid row is FAILED even when the user exists.
-    if ctx.exists(username, values):
+    key = ctx.key(username)
+    if key in ctx.in_file and not st.chosen("duplicate_username_in_file"):
+        return "FAILED", "The username appears more than once in the file.", values   # switch
+    ctx.in_file.add(key)
+    if ctx.exists_by_name(username):
+        return "SKIPPED", MSG_EXISTS, values
+    if ctx.exists_by_alias(values):
+        if not st.chosen("username_attributes_existing_email"):   # switch
+            return "FAILED", "A user with this sign-in attribute already exists.", values
         return "SKIPPED", MSG_EXISTS, values
     return "SUCCEEDED", MSG_SUCCEEDED, values
 
@@ -704,25 +782,29 @@ def ctx_username(ctx: RowContext, values: dict[str, str]) -> str:
 
 def create_user(ctx: RowContext, values: dict[str, str]) -> CognitoIdpUser:
     attrs = []
-    for col in ctx.header:
-        if col in (USERNAME_COLUMN, MFA_COLUMN):
+    for col in dict.fromkeys(ctx.header):
+        if col in (USERNAME_COLUMN, MFA_COLUMN) or col not in ctx.attribute:
             continue
         v = values.get(col, "")
         if v == "":
             continue
         if col in BOOLEAN_COLUMNS:
             v = v.lower()
-        attrs.append({"Name": col, "Value": v})
+        attrs.append({"Name": ctx.attribute[col], "Value": v})
     username = values[USERNAME_COLUMN]
     # [IMPORT] [MODEL]: imported users (no password hash) are RESET_REQUIRED. A `sub` is
     # generated by moto's CognitoIdpUser.
     # UNDOCUMENTED (reference §2): for pools with UsernameAttributes the emulator stores
     # a generated UUID (= sub) as the username, as Cognito does for sign-up and
     # AdminCreateUser in such pools; the email/phone column is the sign-in attribute.
-    user = CognitoIdpUser(ctx.pool.id, None if ctx.username_attributes else username, None,
+    # Switch `username_attributes_storage`: the row's cognito:username is kept.
+    as_uuid = ctx.username_attributes and st.chosen("username_attributes_storage")
+    user = CognitoIdpUser(ctx.pool.id, None if as_uuid else username, None,
                           UserStatus.RESET_REQUIRED, attrs)
     mfa = values.get(MFA_COLUMN, "").lower()
-    if mfa == "true" or (mfa == "" and ctx.mfa == "ON"):
+    if not st.chosen("mfa_enabled_true"):
+        pass   # switch: the column enables no MFA method
+    elif mfa == "true" or (mfa == "" and ctx.mfa == "ON"):
         user.sms_mfa_enabled = True
     ctx.pool.users[user.username] = user
     ctx.add(user, username, values)
@@ -762,6 +844,7 @@ def _stopped(job: Job) -> None:
 
 
 def run_job(job: Job) -> None:
+    st.set_caller(job.access_key)   # the creator's switches apply to the job
     try:
         _run_job(job)
     except Exception as e:  # noqa: BLE001 - an emulator bug must not leave a job hanging
@@ -793,9 +876,18 @@ def _run_job(job: Job) -> None:
             job.finish("Failed", "The CloudWatch logs role could not be assumed by Cognito.")
         return
     missing = missing_log_permissions(role, job.account, job.region, group, stream)
+    write_logs = True
+    if missing and not st.chosen("logs_permissions_missing"):
+        missing, write_logs = [], False   # switch: the job runs, its log lines are lost
     if missing:
         with st.LOCK:
             job.finish("Failed", _cut("The CloudWatch logs role lacks permissions: " + ", ".join(missing)))
+        return
+    if not (pool.extended_config.get("AutoVerifiedAttributes") or []) and not st.chosen(
+            "no_auto_verified_start"):
+        # switch `no_auto_verified_start`: the start was accepted, the job fails.
+        with st.LOCK:
+            job.finish("Failed", "The user pool has no auto-verified attributes.")
         return
     fail_msg = st.fault_value(job.access_key, "fail_job")
     if fail_msg:
@@ -843,8 +935,9 @@ def _run_job(job: Job) -> None:
             create_user(ctx, values)
         line_no = first_line + i
         # [CWL]: "[<OUTCOME>] Line Number <n> - <reason>", no user data.
-        logs.put_log_events(group, stream, [{"timestamp": int(time.time() * 1000),
-                                             "message": f"[{outcome}] Line Number {line_no} - {reason}"}])
+        if write_logs:
+            logs.put_log_events(group, stream, [{"timestamp": int(time.time() * 1000),
+                                                 "message": f"[{outcome}] Line Number {line_no} - {reason}"}])
         with st.LOCK:
             if outcome == "SUCCEEDED":
                 job.imported += 1
@@ -861,11 +954,14 @@ def _run_job(job: Job) -> None:
         total = job.imported + job.skipped + job.failed
         bad = job.skipped + job.failed
         # UNDOCUMENTED threshold (reference §4): failed + skipped > failure_share of rows.
-        if total and bad / total > float(st.cfg("failure_share")):
+        share = float(st.cfg("failure_share"))
+        too_many = bad / total > share if st.chosen("failure_threshold") else bad / total >= share
+        if total and too_many:
             job.finish("Failed", MSG_TOO_MANY)
         else:
             # UNDOCUMENTED success message (reference §4); a plain sentence is chosen.
-            job.finish("Succeeded", "Import Job Completed Successfully.")
+            message = st.choice("success_completion_message")
+            job.finish("Succeeded", None if message == "(none)" else message)
 
 
 # --------------------------------------------------------------------------------------
@@ -912,13 +1008,13 @@ def create_user_import_job(self) -> str:
         # The emulator checks existence and trust here (as the contract asks) and the logs
         # permissions when the job runs. Message wording UNDOCUMENTED.
         role = _get_role(role_arn)
-        if role is None or not _trust_ok(role, account):
+        if (role is None or not _trust_ok(role, account)) and st.chosen("role_checked_at_create"):
             raise invalid(f"Role {role_arn} cannot be assumed by Cognito "
                           "(it does not exist or does not trust cognito-idp.amazonaws.com).")
         propagation = st.fault_value(akid, "role_propagation_seconds")
         if propagation:
             created = role.create_date.timestamp() if hasattr(role.create_date, "timestamp") else 0
-            if time.time() - created < float(propagation):
+            if role is not None and time.time() - created < float(propagation):
                 raise invalid(f"Role {role_arn} cannot be assumed by Cognito "
                               "(it does not exist or does not trust cognito-idp.amazonaws.com).")
         n = sum(1 for j in JOBS.values() if j.pool_id == pool_id and j.account == account and j.region == region)
@@ -938,11 +1034,14 @@ def start_user_import_job(self) -> str:
         job = _find_job(account, region, pool_id, job_id)
         if job.status != "Created":
             # [JOB]: only a Created job can start; a Stopped/Expired one cannot restart.
-            raise precondition(f"Import job {job.id} cannot be started: its status is {job.status}.")
+            # UNDOCUMENTED error: switch `restart_refusal_code`.
+            raise CognitoError(st.choice("restart_refusal_code"),
+                               f"Import job {job.id} cannot be started: its status is {job.status}.")
         if job.csv is None:
             # amplify-js #6416 (reference §5): the message seen.
             raise precondition(f"No csv file was uploaded for {job.id}")
-        if not (pool.extended_config.get("AutoVerifiedAttributes") or []):
+        if (not (pool.extended_config.get("AutoVerifiedAttributes") or [])
+                and st.chosen("no_auto_verified_start")):
             # [CSV]: a pool without auto-verified attributes: "the job will not start".
             # UNDOCUMENTED error and wording.
             raise precondition("The user pool has no auto-verified attributes; the import job cannot start.")
@@ -957,6 +1056,13 @@ def start_user_import_job(self) -> str:
                 raise CognitoError(refusal,
                                    "Only one import job can be active at a time in an account "
                                    f"and Region; {other.id} is {other.status}.")
+        if (not st.chosen("file_user_limit")
+                and user_rows_in(job.csv) > MAX_USERS_PER_FILE):   # switch
+            raise precondition(f"The file of {job.id} has more than 500000 users.")
+        if not st.chosen("role_deleted_before_run"):   # switch: the role is checked again
+            role = _get_role(job.role_arn)
+            if role is None or not _trust_ok(role, account):
+                raise invalid(f"Role {job.role_arn} cannot be assumed by Cognito.")
         job.status = "Pending"
         job.start = time.time()
         threading.Thread(target=run_job, args=(job,), name=f"job-{job.id}", daemon=True).start()
@@ -982,8 +1088,9 @@ def stop_user_import_job(self) -> str:
         job = _find_job(account, region, pool_id, job_id)
         if job.status not in ("Pending", "InProgress"):
             # UNDOCUMENTED: Stop on a Created or finished job; the model declares
-            # PreconditionNotMetException for StopUserImportJob.
-            raise precondition(f"Import job {job.id} cannot be stopped: its status is {job.status}.")
+            # PreconditionNotMetException for StopUserImportJob. Switch `stop_refusal_code`.
+            raise CognitoError(st.choice("stop_refusal_code"),
+                               f"Import job {job.id} cannot be stopped: its status is {job.status}.")
         job.status = "Stopping"
         job.message = MSG_STOPPED
         job.stop_event.set()

@@ -51,7 +51,61 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "start_refusal_code": ("PreconditionNotMetException", "LimitExceededException"),
     "log_line_numbering": ("data_rows", "header_counted"),
 }
+
+# --------------------------------------------------------------------------------------
+# Chosen behaviours: one switch per place where Cognito's behaviour is UNDOCUMENTED and
+# the emulator had to choose (tests/emulator/README.md, "documented behaviour vs the
+# emulator's choices"). Each switch is a POST /_emulator/config key whose value is one of
+# the tuple: the first is the emulator's choice (the default), the others the plausible
+# alternatives, so clients can be tested against both readings. The conformance kit
+# (tests/conformance) has one probe per switch, named like it, that reads the same
+# behaviour from a real account: its answers are these values.
+# --------------------------------------------------------------------------------------
+CHOICES.update({
+    # CSV file and header
+    "csv_header_order": ("cognito_last", "username_first"),
+    "custom_column_spelling": ("custom_prefix", "bare_name"),
+    "missing_column_message": ("names_columns", "generic"),
+    "extra_column": ("job_failed", "ignored"),
+    "duplicate_column": ("job_failed", "first_wins"),
+    "bom": ("job_failed", "stripped"),
+    "quote_characters": ("literal", "stripped"),
+    "other_backslashes": ("literal", "dropped"),
+    "crlf_line_endings": ("accepted", "rows_failed"),
+    "trailing_blank_lines": ("ignored", "rows_failed"),
+    "wrong_value_count": ("row_failed", "job_failed"),
+    "long_row": ("row_failed", "job_failed"),
+    "file_user_limit": ("job_failed", "start_refused"),
+    # rows
+    "duplicate_username_in_file": ("skipped_already_exists", "failed"),
+    "case_insensitive_import": ("insensitive", "sensitive"),
+    "email_without_dot": ("rejected", "accepted"),
+    "attribute_formats": ("rejected", "accepted"),
+    "boolean_spellings": ("rejected", "accepted"),
+    "invalid_row_of_existing_user": ("failed", "skipped"),
+    "failed_reason_wording": ("names_column", "echoes_value"),
+    "username_attributes_storage": ("uuid", "as_given"),
+    "username_attributes_existing_email": ("skipped", "failed"),
+    "mfa_enabled_true": ("sms_mfa", "none"),
+    # job lifecycle
+    "no_auto_verified_start": ("PreconditionNotMetException", "job_failed"),
+    "restart_refusal_code": ("PreconditionNotMetException", "InvalidParameterException"),
+    "stop_refusal_code": ("PreconditionNotMetException", "InvalidParameterException"),
+    "failure_threshold": ("more_than_share", "at_least_share"),
+    "success_completion_message": ("Import Job Completed Successfully.", "(none)"),
+    # upload URL
+    "presigned_url_signed_headers": ("host;x-amz-server-side-encryption", "host"),
+    "upload_content_type": ("accepted", "rejected"),
+    # role
+    "role_checked_at_create": ("at_create", "at_run"),
+    "trust_source_account_condition": ("accepted", "rejected"),
+    "logs_permissions_missing": ("job_failed", "succeeded"),
+    "role_deleted_before_run": ("job_failed", "start_refused"),
+})
+DEFAULT_CONFIG.update({k: v[0] for k, v in CHOICES.items()})
 CONFIG: dict[str, Any] = dict(DEFAULT_CONFIG)
+
+
 
 _AKID_RE = re.compile(r"Credential=([^/,\s]+)/")
 
@@ -169,3 +223,27 @@ def reset_config() -> dict[str, Any]:
         CONFIG.clear()
         CONFIG.update(DEFAULT_CONFIG)
         return dict(CONFIG)
+
+
+# The access key a request (or a job's worker) runs for: a switch set as a fault of that
+# key (POST /_emulator/faults) overrides the global config for it alone.
+_CALLER = threading.local()
+
+
+def set_caller(access_key: str) -> None:
+    _CALLER.access_key = access_key
+
+
+def choice(key: str) -> Any:
+    """The value of switch `key` for the current caller."""
+    akid = getattr(_CALLER, "access_key", None)
+    if akid:
+        value = fault_value(akid, key)
+        if value is not None:
+            return value
+    return cfg(key)
+
+
+def chosen(key: str) -> bool:
+    """True while switch `key` holds the emulator's choice (its default)."""
+    return choice(key) == CHOICES[key][0]

@@ -291,6 +291,7 @@ class Emulator:
         akid = st.access_key_from_auth(environ.get("HTTP_AUTHORIZATION"))
         service, op = _operation(environ, body)
         st.count(akid, op)
+        st.set_caller(akid)
         if st.take_fault(akid, "throttle", op):
             return _fault_response(start_response, service, op, "throttle")
         if st.take_fault(akid, "server_error", op):
@@ -302,6 +303,7 @@ class Emulator:
         job = cognito_import.job_for_upload(job_id)
         akid = job.access_key if job else st.ANONYMOUS
         st.count(akid, "UploadCSV")
+        st.set_caller(akid)
         if environ.get("REQUEST_METHOD") != "PUT":
             status, headers, payload = cognito_import.s3_error(
                 405, "MethodNotAllowed", "The specified method is not allowed against this resource.")
@@ -312,6 +314,8 @@ class Emulator:
         for k, v in environ.items():
             if k.startswith("HTTP_"):
                 headers[k[5:].replace("_", "-").lower()] = v
+        if environ.get("CONTENT_TYPE"):
+            headers["content-type"] = environ["CONTENT_TYPE"]
         status, hdrs, payload = cognito_import.handle_upload(job_id, query, headers, body)
         return _reply(start_response, status, payload, hdrs)
 
