@@ -1,0 +1,501 @@
+"""One probe per behaviour the emulator marks as chosen (UNDOCUMENTED in Cognito's docs).
+
+Each probe is named like the emulator's switch for that behaviour (emu_state.CHOICES) and
+returns one of the switch's values, or "other: ..." with what it saw, plus a detail. The
+same function runs against a real account and against the emulator. Probes that need
+rows of an import job ask `lab.rows(kind, rows)`: the rows of every probe go into one
+batch job per pool kind (after valid filler rows), and the probe reads its rows'
+outcomes from the job's CloudWatch log lines.
+"""
+
+from __future__ import annotations
+
+import re
+
+from botocore.exceptions import ClientError
+
+from kit import MSG_EXISTS, Lab, NotRun, probe
+
+UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+
+def code(e: ClientError) -> str:
+    return e.response["Error"]["Code"]
+
+
+def other(what: str) -> str:
+    return f"other: {what}"
+
+
+# --------------------------------------------------------------------------------------
+# GetCSVHeader
+# --------------------------------------------------------------------------------------
+
+@probe("column order in GetCSVHeader")
+def csv_header_order(lab: Lab):
+    header = lab.header("basic")
+    if header[-2:] == ["cognito:mfa_enabled", "cognito:username"]:
+        return "cognito_last", ""
+    if header[:1] == ["cognito:username"]:
+        return "username_first", ""
+    return other(f"starts {header[:2]}, ends {header[-2:]}"), ",".join(header)
+
+
+@probe("spelling of a custom attribute's column in GetCSVHeader")
+def custom_column_spelling(lab: Lab):
+    header = lab.header("basic")
+    if "custom:dept" in header:
+        return "custom_prefix", ""
+    if "dept" in header:
+        return "bare_name", ""
+    return other("no column for custom attribute dept"), ",".join(header)
+
+
+# --------------------------------------------------------------------------------------
+# Whole files (one job each)
+# --------------------------------------------------------------------------------------
+
+@probe("message of a job whose file lacks a column", jobs=1)
+def missing_column_message(lab: Lab):
+    header = [c for c in lab.header("basic") if c != "locale"]
+    run = lab.run_file("basic", lab.csv(header, lab.good_rows(2)))
+    if run.status != "Failed":
+        return other(run.status), str(run)
+    return ("names_columns" if "locale" in run.message else "generic"), str(run)
+
+
+@probe("a column GetCSVHeader does not list", jobs=1)
+def extra_column(lab: Lab):
+    header = lab.header("basic") + ["nickname2"]
+    run = lab.run_file("basic", lab.csv(header, lab.good_rows(2)))
+    if run.status == "Failed" and run.counts() == (0, 0, 0):
+        return "job_failed", str(run)
+    if run.status == "Succeeded" and run.counts()[0] == 2:
+        return "ignored", str(run)
+    return other(str(run)), str(run)
+
+
+@probe("a column listed twice in the file", jobs=1)
+def duplicate_column(lab: Lab):
+    header = lab.header("basic") + ["given_name"]
+    row = lab.user_row(given_name="First")
+    line = lab.line(lab.header("basic"), row) + ",Second"
+    run = lab.run_file("basic", lab.csv(header, [line, lab.user_row()]))
+    if run.status == "Failed" and run.counts() == (0, 0, 0):
+        return "job_failed", str(run)
+    if run.status == "Succeeded":
+        try:
+            u = lab.idp.admin_get_user(UserPoolId=lab.pool("basic"), Username=row["cognito:username"])
+        except ClientError as e:
+            return other(f"{run}; user not found ({code(e)})"), str(run)
+        given = {a["Name"]: a["Value"] for a in u["UserAttributes"]}.get("given_name")
+        return ("first_wins" if given == "First" else other(f"given_name={given!r}")), str(run)
+    return other(str(run)), str(run)
+
+
+@probe("a UTF-8 byte-order mark at the start of the file", jobs=1)
+def bom(lab: Lab):
+    data = b"\xef\xbb\xbf" + lab.csv(lab.header("basic"), lab.good_rows(2))
+    run = lab.run_file("basic", data)
+    if run.status == "Failed" and run.counts() == (0, 0, 0):
+        return "job_failed", str(run)
+    if run.status == "Succeeded" and run.counts()[0] == 2:
+        return "stripped", str(run)
+    return other(str(run)), str(run)
+
+
+@probe("CRLF line endings", jobs=1)
+def crlf_line_endings(lab: Lab):
+    run = lab.run_file("basic", lab.csv(lab.header("basic"), lab.good_rows(2), eol="\r\n"))
+    if run.status == "Succeeded" and run.counts() == (2, 0, 0):
+        return "accepted", str(run)
+    if run.status == "Failed" and run.counts() == (0, 0, 0):
+        return "job_failed", str(run)
+    return other(str(run)), str(run)
+
+
+@probe("blank lines at the end of the file", jobs=1)
+def trailing_blank_lines(lab: Lab):
+    data = lab.csv(lab.header("basic"), lab.good_rows(4)) + b"\n\n"
+    run = lab.run_file("basic", data)
+    if run.status == "Succeeded" and run.counts() == (4, 0, 0):
+        return "ignored", str(run)
+    if run.counts()[0] == 4 and run.counts()[2] > 0:
+        return "rows_failed", str(run)
+    return other(str(run)), str(run)
+
+
+@probe("a row with more values than the header", jobs=1)
+def wrong_value_count(lab: Lab):
+    header = lab.header("basic")
+    bad = lab.line(header, lab.user_row()) + ",extra"
+    run = lab.run_file("basic", lab.csv(header, lab.good_rows(3) + [bad]))
+    if run.counts() == (3, 0, 1):
+        return "row_failed", str(run)
+    if run.status == "Failed" and run.counts() == (0, 0, 0):
+        return "job_failed", str(run)
+    return other(str(run)), str(run)
+
+
+@probe("a row longer than 16,000 characters", jobs=1)
+def long_row(lab: Lab):
+    header = lab.header("basic")
+    filler = {c: "a" * 1900 for c in ("name", "given_name", "family_name", "middle_name",
+                                      "nickname", "profile", "picture", "website", "address")}
+    long = lab.user_row(**filler)
+    assert len(lab.line(header, long)) > 16000
+    run = lab.run_file("basic", lab.csv(header, lab.good_rows(3) + [long]))
+    if run.counts() == (3, 0, 1):
+        return "row_failed", str(run)
+    if run.status == "Failed" and run.counts() == (0, 0, 0):
+        return "job_failed", str(run)
+    return other(str(run)), str(run)
+
+
+@probe("a file of more than 500,000 users", jobs=1)
+def file_user_limit(lab: Lab):
+    if not lab.expensive:
+        raise NotRun("uploads a 500,001-row file (about 40 MB); pass --expensive")
+    header = lab.header("basic")
+    rows = [lab.line(header, {"cognito:username": f"lim{i}", "email": f"lim{i}@example.com",
+                              "email_verified": "true"}) for i in range(500001)]
+    job = lab.create_job("basic")
+    status, body = lab.upload(job, lab.csv(header, rows))
+    if status != 200:
+        return other(f"upload refused: HTTP {status}"), body[:200]
+    try:
+        lab.start(job)
+    except ClientError as e:
+        return "start_refused", f"{code(e)}: {e.response['Error'].get('Message', '')}"
+    # Never import half a million users: stop as soon as any row is processed.
+    done = lab.wait(job, give_up=lambda j: j["Status"] == "InProgress" and (
+        j.get("ImportedUsers", 0) + j.get("FailedUsers", 0) + j.get("SkippedUsers", 0)) > 0)
+    if done["Status"] == "Failed":
+        return "job_failed", done.get("CompletionMessage", "")
+    if done["Status"] == "InProgress":
+        lab.idp.stop_user_import_job(UserPoolId=lab.own(job["UserPoolId"]), JobId=job["JobId"])
+        return other("rows were imported (job stopped)"), ""
+    return other(done["Status"]), done.get("CompletionMessage", "")
+
+
+# --------------------------------------------------------------------------------------
+# Rows (one batch job per pool kind)
+# --------------------------------------------------------------------------------------
+
+def one_row(lab: Lab, kind: str = "basic", **values: str):
+    return lab.rows(kind, [lab.user_row(**values)])[0]
+
+
+def _succeeded_or_failed(r, failed: str, succeeded: str):
+    if r.outcome == "FAILED":
+        return failed, str(r)
+    if r.outcome == "SUCCEEDED":
+        return succeeded, str(r)
+    return other(str(r)), str(r)
+
+
+@probe("double quotes around a value")
+def quote_characters(lab: Lab):
+    r = one_row(lab, given_name='"Quoted"')
+    if r.outcome != "SUCCEEDED":
+        return other(str(r)), str(r)
+    given = r.attributes().get("given_name")
+    return {'"Quoted"': "literal", "Quoted": "stripped"}.get(given, other(f"given_name={given!r}")), ""
+
+
+@probe("a backslash before anything but a comma")
+def other_backslashes(lab: Lab):
+    r = one_row(lab, given_name="a\\b")
+    if r.outcome != "SUCCEEDED":
+        return other(str(r)), str(r)
+    given = r.attributes().get("given_name")
+    return {"a\\b": "literal", "ab": "dropped"}.get(given, other(f"given_name={given!r}")), ""
+
+
+@probe("the same username twice in one file")
+def duplicate_username_in_file(lab: Lab):
+    name = lab.unique("twice")
+    first, second = lab.rows("basic", [lab.user_row(name), lab.user_row(name)])
+    if first.outcome != "SUCCEEDED":
+        return other(f"first row {first}"), str(first)
+    if second.outcome == "SKIPPED" and second.reason == MSG_EXISTS:
+        return "skipped_already_exists", str(second)
+    if second.outcome == "FAILED":
+        return "failed", str(second)
+    return other(f"second row {second}"), str(second)
+
+
+@probe("an email address without a dot in its domain")
+def email_without_dot(lab: Lab):
+    return _succeeded_or_failed(one_row(lab, email="someone@localhost"), "rejected", "accepted")
+
+
+@probe("birthdate not mm/dd/yyyy, updated_at not epoch seconds")
+def attribute_formats(lab: Lab):
+    birth, updated = lab.rows("basic", [lab.user_row(birthdate="1985-02-01"),
+                                        lab.user_row(updated_at="2020-01-01T00:00:00Z")])
+    detail = f"birthdate: {birth}; updated_at: {updated}"
+    if birth.outcome == updated.outcome == "FAILED":
+        return "rejected", detail
+    if birth.outcome == updated.outcome == "SUCCEEDED":
+        return "accepted", detail
+    return other(detail), detail
+
+
+@probe("booleans spelt 1 (email_verified=1)")
+def boolean_spellings(lab: Lab):
+    return _succeeded_or_failed(one_row(lab, email_verified="1"), "rejected", "accepted")
+
+
+@probe("an invalid row whose username already exists")
+def invalid_row_of_existing_user(lab: Lab):
+    name = lab.unique("exists")
+    lab.existing_user("basic", name, f"{name}@example.com")
+    r = one_row(lab, username=name, phone_number="12345")
+    if r.outcome == "FAILED":
+        return "failed", str(r)
+    if r.outcome == "SKIPPED":
+        return "skipped", str(r)
+    return other(str(r)), str(r)
+
+
+@probe("wording of a FAILED row's reason")
+def failed_reason_wording(lab: Lab):
+    value = "55501234567"
+    r = one_row(lab, phone_number=value)
+    if r.outcome != "FAILED":
+        return other(str(r)), str(r)
+    if value in r.reason:
+        return "echoes_value", r.reason
+    if "phone_number" in r.reason or "phone number" in r.reason.lower():
+        return "names_column", r.reason
+    return other(r.reason), r.reason
+
+
+@probe("case-insensitive pool: a row differing from a user only in case")
+def case_insensitive_import(lab: Lab):
+    name = lab.unique("casey")
+    lab.existing_user("insensitive", name, f"{name}@example.com")
+    r = one_row(lab, "insensitive", username=name.upper())
+    if r.outcome == "SKIPPED":
+        return "insensitive", str(r)
+    if r.outcome == "SUCCEEDED":
+        return "sensitive", str(r)
+    return other(str(r)), str(r)
+
+
+@probe("pool with UsernameAttributes=email: the imported user's username")
+def username_attributes_storage(lab: Lab):
+    name = lab.unique("stored")
+    r = one_row(lab, "email_username", username=name)
+    if r.outcome != "SUCCEEDED":
+        return other(str(r)), str(r)
+    found = lab.idp.list_users(UserPoolId=lab.pool("email_username"),
+                               Filter=f'email = "{name.lower()}@example.com"')["Users"]
+    if len(found) != 1:
+        return other(f"{len(found)} users with the row's email"), ""
+    username = found[0]["Username"]
+    if username == name:
+        return "as_given", ""
+    if UUID_RE.match(username):
+        return "uuid", ""
+    return other("another username"), ""
+
+
+@probe("pool with UsernameAttributes=email: a row whose email is a user's")
+def username_attributes_existing_email(lab: Lab):
+    email = f"{lab.unique('taken')}@example.com"
+    lab.existing_user("email_username", email, email)
+    r = one_row(lab, "email_username", username=lab.unique("other"), email=email)
+    if r.outcome == "SKIPPED":
+        return "skipped", str(r)
+    if r.outcome == "FAILED":
+        return "failed", str(r)
+    return other(str(r)), str(r)
+
+
+@probe("cognito:mfa_enabled=true in an MFA-optional pool")
+def mfa_enabled_true(lab: Lab):
+    r = one_row(lab, "mfa", phone_number="+12065550100", **{"cognito:mfa_enabled": "true"})
+    if r.outcome != "SUCCEEDED":
+        return other(str(r)), str(r)
+    u = lab.idp.admin_get_user(UserPoolId=lab.pool("mfa"), Username=r.username)
+    methods = u.get("UserMFASettingList") or []
+    if methods == ["SMS_MFA"]:
+        return "sms_mfa", ""
+    if not methods:
+        return "none", ""
+    return other(f"UserMFASettingList={methods}"), ""
+
+
+# --------------------------------------------------------------------------------------
+# Job lifecycle
+# --------------------------------------------------------------------------------------
+
+@probe("log line numbers: is the header line 1?")
+def log_line_numbering(lab: Lab):
+    run = lab.batch_run("basic")
+    first = min((n for _, n, _ in run.lines), default=None)
+    if first == 1:
+        return "data_rows", str(run)
+    if first == 2:
+        return "header_counted", str(run)
+    return other(f"first line number {first}"), str(run)
+
+
+@probe("CompletionMessage of a Succeeded job")
+def success_completion_message(lab: Lab):
+    run = lab.batch_run("basic")
+    if run.status != "Succeeded":
+        return other(f"the batch job ended {run}"), str(run)
+    return run.message or "(none)", str(run)
+
+
+@probe("the failure threshold: 2 of 4 rows FAILED", jobs=1)
+def failure_threshold(lab: Lab):
+    bad = [lab.user_row(username="", email="nobody@example.com") for _ in range(2)]
+    run = lab.run_file("basic", lab.csv(lab.header("basic"), lab.good_rows(2) + bad))
+    if run.counts() != (2, 0, 2):
+        return other(str(run)), str(run)
+    if run.status == "Succeeded":
+        return "more_than_share", str(run)
+    if run.status == "Failed":
+        return "at_least_share", str(run)
+    return other(str(run)), str(run)
+
+
+@probe("StartUserImportJob while another job is active", jobs=2)
+def start_refusal_code(lab: Lab):
+    header = lab.header("basic")
+    first = lab.create_job("basic")
+    second = lab.create_job("basic")
+    for job in (first, second):
+        status, body = lab.upload(job, lab.csv(header, lab.good_rows(20)))
+        if status != 200:
+            raise RuntimeError(f"upload answered HTTP {status}")
+    lab.start(first)
+    try:
+        lab.start(second)
+        answer = other("the second job started (queued or ran)")
+    except ClientError as e:
+        answer = code(e)
+    lab.wait(first)
+    if answer.startswith("other"):
+        second = lab.wait(second)
+        answer = other(f"the second job started and ended {second['Status']}")
+    return answer, ""
+
+
+@probe("StartUserImportJob on a finished job", jobs=1)
+def restart_refusal_code(lab: Lab):
+    run = lab.run_file("basic", lab.csv(lab.header("basic"), lab.good_rows(1)))
+    try:
+        lab.start(run.job)
+    except ClientError as e:
+        return code(e), e.response["Error"].get("Message", "")
+    return other(f"the finished job started again: {lab.wait(run.job)['Status']}"), ""
+
+
+@probe("StopUserImportJob on a Created job")
+def stop_refusal_code(lab: Lab):
+    job = lab.create_job("basic")
+    try:
+        lab.idp.stop_user_import_job(UserPoolId=lab.own(job["UserPoolId"]), JobId=job["JobId"])
+    except ClientError as e:
+        return code(e), e.response["Error"].get("Message", "")
+    return other(f"stopped: {lab.describe(job)['Status']}"), ""
+
+
+@probe("StartUserImportJob in a pool without auto-verified attributes", jobs=1)
+def no_auto_verified_start(lab: Lab):
+    header = lab.header("no_auto_verify")
+    job = lab.create_job("no_auto_verify")
+    lab.upload(job, lab.csv(header, lab.good_rows(1)))
+    try:
+        lab.start(job)
+    except ClientError as e:
+        return code(e), e.response["Error"].get("Message", "")
+    done = lab.wait(job)
+    if done["Status"] == "Failed":
+        return "job_failed", done.get("CompletionMessage", "")
+    return other(done["Status"]), done.get("CompletionMessage", "")
+
+
+# --------------------------------------------------------------------------------------
+# Upload URL
+# --------------------------------------------------------------------------------------
+
+@probe("headers signed by the pre-signed upload URL")
+def presigned_url_signed_headers(lab: Lab):
+    from urllib.parse import parse_qs, urlsplit
+    job = lab.create_job("basic")
+    q = parse_qs(urlsplit(job["PreSignedUrl"]).query)
+    return (q.get("X-Amz-SignedHeaders") or ["(none)"])[0], ""
+
+
+@probe("a Content-Type header on the upload")
+def upload_content_type(lab: Lab):
+    job = lab.create_job("basic")
+    status, body = lab.upload(job, lab.csv(lab.header("basic"), lab.good_rows(1)),
+                              {**{"x-amz-server-side-encryption": "aws:kms"},
+                               "Content-Type": "text/csv"})
+    if status == 200:
+        return "accepted", ""
+    if status == 403:
+        return "rejected", body[:200]
+    return other(f"HTTP {status}"), body[:200]
+
+
+# --------------------------------------------------------------------------------------
+# The logs role
+# --------------------------------------------------------------------------------------
+
+@probe("CreateUserImportJob with a role that does not exist")
+def role_checked_at_create(lab: Lab):
+    arn = f"arn:aws:iam::{lab.account}:role/{lab.name('missing')}"
+    try:
+        lab.create_job("basic", retry=False, role_arn=arn)
+    except ClientError as e:
+        if code(e) == "InvalidParameterException":
+            return "at_create", e.response["Error"].get("Message", "")
+        return other(code(e)), e.response["Error"].get("Message", "")
+    return "at_run", ""
+
+
+@probe("a trust policy with an aws:SourceAccount condition", jobs=1)
+def trust_source_account_condition(lab: Lab):
+    try:
+        run = lab.run_file("basic", lab.csv(lab.header("basic"), lab.good_rows(1)),
+                           role="source_account")
+    except ClientError as e:
+        return "rejected", f"{code(e)}: {e.response['Error'].get('Message', '')}"
+    if run.status == "Succeeded":
+        return "accepted", str(run)
+    if run.status == "Failed":
+        return "rejected", str(run)
+    return other(str(run)), str(run)
+
+
+@probe("a role without the CloudWatch Logs permissions", jobs=1)
+def logs_permissions_missing(lab: Lab):
+    run = lab.run_file("basic", lab.csv(lab.header("basic"), lab.good_rows(1)), role="no_logs")
+    if run.status == "Failed":
+        return "job_failed", str(run)
+    if run.status == "Succeeded":
+        return "succeeded", str(run)
+    return other(str(run)), str(run)
+
+
+@probe("the role deleted between CreateUserImportJob and the start", jobs=1)
+def role_deleted_before_run(lab: Lab):
+    job = lab.create_job("basic", role="doomed")
+    lab.upload(job, lab.csv(lab.header("basic"), lab.good_rows(1)))
+    lab.delete_role("doomed")
+    try:
+        lab.start(job)
+    except ClientError as e:
+        return "start_refused", f"{code(e)}: {e.response['Error'].get('Message', '')}"
+    done = lab.wait(job)
+    if done["Status"] == "Failed":
+        return "job_failed", done.get("CompletionMessage", "")
+    return other(done["Status"]), done.get("CompletionMessage", "")
