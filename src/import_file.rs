@@ -27,12 +27,18 @@
 //! - A double quote is written as it is. A backslash has no documented escape (a value
 //!   ending in `\` would swallow the next separator), and neither have line breaks and other
 //!   control characters: manifest validation rejects all of them, so they never reach here.
+//! - A custom attribute's column: GetCSVHeader is expected to spell it `custom:name`, as the
+//!   API names the attribute, but a bare `name` column (not a standard attribute) is taken
+//!   as the custom attribute too (`column_attribute`; the conformance kit's
+//!   `custom_column_spelling` probe asks a real pool).
 
 use std::fs::OpenOptions;
 use std::io::Write;
 use std::path::Path;
 
-use crate::manifest::{AttrKind, DeclaredUser, MFA_COLUMN, USERNAME_COLUMN, standard_attribute_by_column};
+use crate::manifest::{
+    AttrKind, CUSTOM_PREFIX, DeclaredUser, MFA_COLUMN, USERNAME_COLUMN, standard_attribute_by_column,
+};
 
 /// The most characters a data row may have \[CSV\].
 pub const MAX_ROW_CHARS: usize = 16_000;
@@ -207,6 +213,13 @@ fn pack(header: &[String], rows: impl IntoIterator<Item = (String, String)>, lim
     files
 }
 
+/// Whether header `column` carries attribute `attribute`: its own name, or, for a custom
+/// attribute, its name without `custom:` when that is not a standard attribute's column.
+pub fn column_carries(column: &str, attribute: &str) -> bool {
+    column == attribute
+        || attribute.strip_prefix(CUSTOM_PREFIX) == Some(column) && standard_attribute_by_column(column).is_none()
+}
+
 /// One data row, without its line ending.
 fn row(header: &[String], user: &RowSource<'_>, mfa: PoolMfa) -> String {
     let mut cells = Vec::with_capacity(header.len());
@@ -214,7 +227,14 @@ fn row(header: &[String], user: &RowSource<'_>, mfa: PoolMfa) -> String {
         let cell = match column.as_str() {
             USERNAME_COLUMN => escape(user.username),
             MFA_COLUMN => user.mfa_enabled.unwrap_or_else(|| mfa.default_enabled()).to_string(),
-            _ => user.attributes.get(column).map(|value| cell(column, value)).unwrap_or_default(),
+            _ => {
+                let custom = format!("{CUSTOM_PREFIX}{column}");
+                let value = user
+                    .attributes
+                    .get(column)
+                    .or_else(|| if column_carries(column, &custom) { user.attributes.get(&custom) } else { None });
+                value.map(|value| cell(column, value)).unwrap_or_default()
+            }
         };
         cells.push(cell);
     }
@@ -420,6 +440,18 @@ mod tests {
         assert_eq!(one(&header, &users, PoolMfa::Off), expect("false"));
         assert_eq!(one(&header, &users, PoolMfa::On), expect("true"));
         assert_eq!(one(&header, &users, PoolMfa::Optional), expect("false"));
+    }
+
+    #[test]
+    fn a_bare_custom_column_carries_the_custom_attribute() {
+        let header = header(&["name", "department", "cognito:username"]);
+        let users = [user(0, "a", &[("custom:department", "ops"), ("custom:name", "x")])];
+        // `name` is the standard attribute's column: custom:name is not written there.
+        assert_eq!(one(&header, &users, PoolMfa::Off), "name,department,cognito:username\n,ops,a\n");
+        assert!(column_carries("department", "custom:department"));
+        assert!(column_carries("custom:department", "custom:department"));
+        assert!(!column_carries("name", "custom:name"));
+        assert!(!column_carries("dept", "custom:department"));
     }
 
     #[test]

@@ -677,7 +677,7 @@ fn check_new_user(manifest: &ValidManifest, pool: &ObservedPool, user: &Declared
         // A custom attribute the pool does not define is reported once, by
         // `check_custom_attributes`, with its own advice.
         let undefined_custom = name.starts_with(crate::manifest::CUSTOM_PREFIX) && !pool.schema.contains_key(name);
-        if !undefined_custom && !pool.csv_header.iter().any(|c| c == name) {
+        if !undefined_custom && !pool.csv_header.iter().any(|c| crate::import_file::column_carries(c, name)) {
             problems.push(problem(
                 &manifest_field(name),
                 format!("pool `{}`'s import header has no column `{name}`", pool.id),

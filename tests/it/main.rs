@@ -2,6 +2,7 @@
 //! local emulator (started once per run by `common::emulator`).
 
 mod apply;
+mod choices;
 mod common;
 mod completions;
 mod emulator_smoke;

@@ -1,0 +1,47 @@
+//! The product against the other answer of an undocumented Cognito behaviour: each test
+//! flips one of the emulator's switches (tests/emulator/README.md; the conformance kit's
+//! probe of the same name asks a real account) for its own access key only.
+
+use serde_json::json;
+
+use crate::common::emulator::emulator;
+use crate::common::{Run, Workspace};
+
+/// GetCSVHeader spelling a custom attribute's column `department` instead of
+/// `custom:department` (probe `custom_column_spelling`): the value still goes into it, and
+/// the next plan finds the user in sync.
+#[test]
+fn a_bare_custom_column_carries_the_custom_attribute() {
+    let emulator = emulator();
+    let account = emulator.account("barecustom");
+    emulator.set_faults(&account, json!({"custom_column_spelling": "bare_name"}));
+    let pool = emulator.seed_pool(&account, "barecustom", 0, &["--custom-attr", "department"]);
+    let ws = Workspace::new();
+    ws.write(
+        "users.yaml",
+        &format!(
+            "version: 1\npool:\n  id: {pool}\nimport:\n  role: cs-{}\nusers:\n  - username: alice\n    email: alice@example.com\n    email_verified: true\n    custom:\n      department: eng\n",
+            account.access_key.to_lowercase()
+        ),
+    );
+    let run =
+        |args: &[&str]| -> Run { account.cognito_sync().current_dir(ws.path()).args(args).output().unwrap().into() };
+
+    let plan = run(&["plan", "--format", "json"]);
+    assert_eq!(plan.code, 0, "{}", plan.stderr);
+    let report: serde_json::Value = serde_json::from_str(&plan.stdout).unwrap();
+    let header: Vec<String> = serde_json::from_value(report["csv_header"].clone()).unwrap();
+    assert!(
+        header.contains(&"department".to_owned()) && !header.contains(&"custom:department".to_owned()),
+        "{header:?}"
+    );
+
+    let apply = run(&["apply", "--yes"]);
+    assert_eq!(apply.code, 0, "stdout:\n{}\nstderr:\n{}", apply.stdout, apply.stderr);
+    assert!(apply.stdout.contains("Succeeded: 1 imported, 0 skipped, 0 failed of 1"), "{}", apply.stdout);
+
+    let plan = run(&["plan", "--detailed-exitcode", "--format", "json"]);
+    assert_eq!(plan.code, 0, "the imported user must be in sync, custom attribute included:\n{}", plan.stdout);
+    let report: serde_json::Value = serde_json::from_str(&plan.stdout).unwrap();
+    assert_eq!(report["summary"]["in_sync"], 1);
+}
