@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import secrets
 import signal
@@ -182,6 +183,7 @@ class Lab:
         self.account = ""
         self.pools: dict[str, str] = {}          # kind -> pool id (created by this run)
         self.pool_names: dict[str, str] = {}
+        self.tagged: set[str] = set()            # pools whose tag was checked
         self.roles: dict[str, str] = {}          # kind -> role ARN (created by this run)
         self.deleted_roles: set[str] = set()
         self.jobs: list[tuple[str, str]] = []    # (pool id, job id)
@@ -212,13 +214,16 @@ class Lab:
     def name(self, kind: str) -> str:
         return f"{TAG}-{self.run_id}-{kind}"
 
-    def own(self, pool_id: str) -> str:
-        """Refuse any pool this run did not create (checked against its tag too)."""
+    def own(self, pool_id: str, fresh: bool = False) -> str:
+        """Refuse any pool this run did not create: its id must be one this run created,
+        and the pool must carry this run's tag (read once, and again when `fresh`)."""
         if pool_id not in self.pools.values():
             raise Refused(f"refusing to touch user pool {pool_id}: this run did not create it")
-        tags = self.idp.describe_user_pool(UserPoolId=pool_id)["UserPool"].get("UserPoolTags") or {}
-        if tags.get(TAG) != self.run_id:
-            raise Refused(f"refusing to touch user pool {pool_id}: it lacks the tag {TAG}={self.run_id}")
+        if fresh or pool_id not in self.tagged:
+            tags = self.idp.describe_user_pool(UserPoolId=pool_id)["UserPool"].get("UserPoolTags") or {}
+            if tags.get(TAG) != self.run_id:
+                raise Refused(f"refusing to touch user pool {pool_id}: it lacks the tag {TAG}={self.run_id}")
+            self.tagged.add(pool_id)
         return pool_id
 
     def redact(self, text: str) -> str:
@@ -458,7 +463,7 @@ class Lab:
                 pass
         for kind, pool_id in self.pools.items():
             try:
-                self.own(pool_id)
+                self.own(pool_id, fresh=True)
                 self.idp.delete_user_pool(UserPoolId=pool_id)
             except (ClientError, BotoCoreError, Refused) as e:
                 left.append(f"user pool {pool_id} ({self.name(kind)}): {e}")
@@ -611,7 +616,7 @@ def main(argv: list[str] | None = None) -> int:
     except BotoCoreError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    region = session.region_name
+    region = session.region_name or os.environ.get("AWS_REGION")
     if not region:
         print("error: no AWS Region\nhelp: pass --region or set AWS_REGION", file=sys.stderr)
         return 2

@@ -370,7 +370,8 @@ def start_refusal_code(lab: Lab):
     first = lab.create_job("basic")
     second = lab.create_job("basic")
     for job in (first, second):
-        status, body = lab.upload(job, lab.csv(header, lab.good_rows(20)))
+        # Enough rows that the first job is still running when the second one starts.
+        status, body = lab.upload(job, lab.csv(header, lab.good_rows(300)))
         if status != 200:
             raise RuntimeError(f"upload answered HTTP {status}")
     lab.start(first)

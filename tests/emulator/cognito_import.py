@@ -445,6 +445,8 @@ def _condition_ok(cond: Any, account: str) -> bool:
         for key, values in kv.items():
             values = [str(v) for v in _as_list(values)]
             if key.lower() == "aws:sourceaccount" and op in ("StringEquals", "StringLike"):
+                if not st.chosen("trust_source_account_condition"):
+                    return False   # switch: Cognito supplies no aws:SourceAccount
                 if not any(fnmatch.fnmatchcase(account, v) for v in values):
                     return False
             elif key.lower() == "aws:sourcearn":

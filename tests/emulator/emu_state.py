@@ -71,7 +71,7 @@ CHOICES.update({
     "bom": ("job_failed", "stripped"),
     "quote_characters": ("literal", "stripped"),
     "other_backslashes": ("literal", "dropped"),
-    "crlf_line_endings": ("accepted", "rows_failed"),
+    "crlf_line_endings": ("accepted", "job_failed"),
     "trailing_blank_lines": ("ignored", "rows_failed"),
     "wrong_value_count": ("row_failed", "job_failed"),
     "long_row": ("row_failed", "job_failed"),
