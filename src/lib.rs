@@ -74,8 +74,139 @@ pub fn render_report(diagnostic: &dyn miette::Diagnostic, color: bool, terminal:
     let width = if terminal { 100 } else { usize::MAX / 2 };
     let handler = miette::GraphicalReportHandler::new_themed(theme).with_width(width).with_links(false);
     let mut out = String::new();
-    if handler.render_report(&mut out, diagnostic).is_err() {
+    if handler.render_report(&mut out, &Tidy::new(diagnostic)).is_err() {
         out = format!("error: {diagnostic}\n");
     }
     out
+}
+
+/// A diagnostic shown with a tidy chain of causes: the AWS SDK wraps a service error in
+/// layers that print nothing new ("service error", "dispatch failure") or the same line two
+/// or three times. One mistake, one line per cause.
+struct Tidy<'a> {
+    inner: &'a dyn miette::Diagnostic,
+    causes: Option<Box<Cause>>,
+}
+
+/// Wrapper layers of the AWS SDK and its HTTP client that say nothing of their own.
+const SAYS_NOTHING: [&str; 7] = [
+    "service error",
+    "dispatch failure",
+    "io error",
+    "response error",
+    "unhandled error",
+    "construction failure",
+    "timeout error",
+];
+
+impl<'a> Tidy<'a> {
+    fn new(inner: &'a dyn miette::Diagnostic) -> Self {
+        let headline = inner.to_string();
+        let mut kept: Vec<String> = Vec::new();
+        let mut source = inner.source();
+        while let Some(error) = source {
+            let text = error.to_string();
+            let line = text.trim();
+            let repeated = headline.contains(line) || kept.iter().any(|k| k.contains(line));
+            if !line.is_empty() && !repeated && !SAYS_NOTHING.contains(&line) {
+                kept.push(text);
+            }
+            source = error.source();
+        }
+        let causes = kept.into_iter().rev().fold(None, |next, text| Some(Box::new(Cause { text, next })));
+        Tidy { inner, causes }
+    }
+}
+
+impl std::fmt::Debug for Tidy<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self.inner, f)
+    }
+}
+
+impl std::fmt::Display for Tidy<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self.inner, f)
+    }
+}
+
+impl std::error::Error for Tidy<'_> {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.causes.as_deref().map(|c| c as &(dyn std::error::Error + 'static))
+    }
+}
+
+impl miette::Diagnostic for Tidy<'_> {
+    fn code<'b>(&'b self) -> Option<Box<dyn std::fmt::Display + 'b>> {
+        self.inner.code()
+    }
+    fn severity(&self) -> Option<miette::Severity> {
+        self.inner.severity()
+    }
+    fn help<'b>(&'b self) -> Option<Box<dyn std::fmt::Display + 'b>> {
+        self.inner.help()
+    }
+    fn url<'b>(&'b self) -> Option<Box<dyn std::fmt::Display + 'b>> {
+        self.inner.url()
+    }
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        self.inner.source_code()
+    }
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = miette::LabeledSpan> + '_>> {
+        self.inner.labels()
+    }
+    fn related<'b>(&'b self) -> Option<Box<dyn Iterator<Item = &'b dyn miette::Diagnostic> + 'b>> {
+        self.inner.related()
+    }
+    fn diagnostic_source(&self) -> Option<&dyn miette::Diagnostic> {
+        self.inner.diagnostic_source()
+    }
+}
+
+/// One kept cause of a [`Tidy`] diagnostic.
+#[derive(Debug)]
+struct Cause {
+    text: String,
+    next: Option<Box<Cause>>,
+}
+
+impl std::fmt::Display for Cause {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+impl std::error::Error for Cause {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.next.as_deref().map(|c| c as &(dyn std::error::Error + 'static))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[derive(Debug, thiserror::Error)]
+    #[error("{0}")]
+    struct Layer(&'static str, #[source] Option<Box<Layer>>);
+
+    #[derive(Debug, thiserror::Error, miette::Diagnostic)]
+    #[error("failed to describe user pool `x`: user pool `x` does not exist")]
+    #[diagnostic(help("check `pool.id`"))]
+    struct Failed(#[source] Layer);
+
+    // See: #15. The SDK's layers print "service error", then the same cause twice.
+    #[test]
+    fn causes_are_shown_once_and_wrappers_not_at_all() {
+        let chain = Layer(
+            "service error",
+            Some(Box::new(Layer(
+                "ResourceNotFoundException: User pool x does not exist.",
+                Some(Box::new(Layer("ResourceNotFoundException: User pool x does not exist.", None))),
+            ))),
+        );
+        let text = super::render_report(&Failed(chain), false, false);
+        assert_eq!(
+            text,
+            "  × failed to describe user pool `x`: user pool `x` does not exist\n  ╰─▶ ResourceNotFoundException: User pool x does not exist.\n  help: check `pool.id`\n"
+        );
+    }
 }

@@ -123,6 +123,8 @@ async fn list(
     settings: &Settings,
     printer: &Printer,
 ) -> miette::Result<ExitStatus> {
+    // Missing credentials are told as such, before any request (the pool reader checks them).
+    CognitoPool::connect(&settings.aws, pool_id, region, crate::pool::aws::DEFAULT_MAX_RPS).await?;
     let config = crate::aws::sdk_config(&settings.aws, Some(region)).await;
     let jobs = CognitoImports::new(&config).list_jobs(pool_id).await?;
     let shown = if args.limit == 0 { jobs.len() } else { args.limit.min(jobs.len()) };

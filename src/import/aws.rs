@@ -42,7 +42,9 @@ fn explain<E: ProvideErrorMetadata + std::error::Error + 'static, R: std::fmt::D
 ) -> (String, Option<String>, Option<String>) {
     let code = error.code().map(str::to_owned);
     let message = error.message().map(str::to_owned).unwrap_or_else(|| match error {
-        SdkError::DispatchFailure(_) => "the endpoint could not be reached".to_owned(),
+        SdkError::DispatchFailure(f) if f.is_io() || f.is_timeout() => "the endpoint could not be reached".to_owned(),
+        // Not the network: e.g. no usable credentials, which are resolved while sending.
+        SdkError::DispatchFailure(_) => "the request could not be sent (are AWS credentials configured?)".to_owned(),
         SdkError::TimeoutError(_) => "the request timed out".to_owned(),
         other => std::error::Error::source(other).map_or_else(|| other.to_string(), |s| s.to_string()),
     });
@@ -54,9 +56,12 @@ fn explain<E: ProvideErrorMetadata + std::error::Error + 'static, R: std::fmt::D
         Some("TooManyRequestsException" | "ThrottlingException") => {
             Some("Cognito kept throttling after retries; run again later".to_owned())
         }
-        _ if matches!(error, SdkError::DispatchFailure(_)) => {
+        _ if matches!(error, SdkError::DispatchFailure(f) if f.is_io() || f.is_timeout()) => {
             Some("check the network, `--endpoint-url` / `AWS_ENDPOINT_URL` and `--region`".to_owned())
         }
+        _ if matches!(error, SdkError::DispatchFailure(_)) => Some(
+            "configure credentials the AWS CLI way: `AWS_PROFILE` or `--profile`, `aws sso login`, `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY`, or a web identity in CI".to_owned(),
+        ),
         _ => None,
     };
     let reason = match &code {
