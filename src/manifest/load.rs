@@ -31,7 +31,12 @@ pub struct RawManifest {
 pub enum RawUsers {
     /// Byte ranges of each `- ` item of a block-style `users:` sequence. Parsing a slice at
     /// a time keeps memory low: serde_yaml holds every event of what it parses.
-    Items(Vec<Range<usize>>),
+    Items {
+        items: Vec<Range<usize>>,
+        /// Parsed before each slice, ending with `users:`, when users alias anchors
+        /// defined above them: the text up to `users:`. Empty otherwise.
+        prefix: String,
+    },
     /// Every user as a YAML value, for manifests the scan cannot lay out (flow style,
     /// anchors, tags).
     Values(Vec<serde_yaml::Value>),
@@ -40,7 +45,7 @@ pub enum RawUsers {
 impl RawUsers {
     pub fn len(&self) -> usize {
         match self {
-            RawUsers::Items(items) => items.len(),
+            RawUsers::Items { items, .. } => items.len(),
             RawUsers::Values(values) => values.len(),
         }
     }
@@ -88,20 +93,36 @@ fn read_bounded(path: &Path) -> Result<Vec<u8>, ManifestError> {
     Ok(bytes)
 }
 
-/// Whether the text uses anchors, aliases or tags (`&a`, `*a`, `!tag` at the start of a
-/// token) or holds several documents: such a manifest is parsed as one document.
-fn has_yaml_references(text: &str) -> bool {
+/// How the text uses YAML's references: where anchors are defined (`&a` at the start of a
+/// token), and whether it has aliases (`*a`), tags (`!tag`) or several documents.
+struct References {
+    anchors: Vec<usize>,
+    aliases: bool,
+    tags_or_documents: bool,
+}
+
+fn references(text: &str) -> References {
     let bytes = text.as_bytes();
     let token_start = |i: usize| i == 0 || matches!(bytes[i - 1], b' ' | b'\t' | b'\n' | b'[' | b'{' | b',');
-    let marker = bytes.iter().enumerate().any(|(i, b)| {
-        matches!(b, b'&' | b'*' | b'!') && token_start(i) && bytes.get(i + 1).is_some_and(|n| !n.is_ascii_whitespace())
-    });
-    marker
-        || text
-            .lines()
-            .skip_while(|l| l.trim().is_empty() || l.starts_with('#'))
-            .skip(1)
-            .any(|l| l.starts_with("---") || l.starts_with("..."))
+    let mut found = References { anchors: Vec::new(), aliases: false, tags_or_documents: false };
+    for (i, b) in bytes.iter().enumerate() {
+        if matches!(b, b'&' | b'*' | b'!')
+            && token_start(i)
+            && bytes.get(i + 1).is_some_and(|n| !n.is_ascii_whitespace())
+        {
+            match b {
+                b'&' => found.anchors.push(i),
+                b'*' => found.aliases = true,
+                _ => found.tags_or_documents = true,
+            }
+        }
+    }
+    found.tags_or_documents |= text
+        .lines()
+        .skip_while(|l| l.trim().is_empty() || l.starts_with('#'))
+        .skip(1)
+        .any(|l| l.starts_with("---") || l.starts_with("..."));
+    found
 }
 
 /// Parses manifest text; `source.path` is used only to name the file in errors.
@@ -113,8 +134,18 @@ pub fn parse(source: &SourceText) -> Result<RawManifest, ManifestError> {
             "start from `examples/users.yaml`: a manifest needs at least `version: 1`, `pool.id` and `users`",
         )]));
     }
-    let layout = if has_yaml_references(text) { None } else { SourceMap::new(text, 0).users_layout() };
+    // Users are parsed a slice at a time when the scan can lay them out. Anchors defined
+    // before the users (in `defaults`, say) and aliases to them in users are fine: each
+    // slice is parsed after the text that defines them (`prefix`). An anchor defined among
+    // the users, a tag or several documents: the whole document is parsed as one.
+    let refs = references(text);
+    let layout = if refs.tags_or_documents { None } else { SourceMap::new(text, 0).users_layout() };
+    let layout = layout.filter(|l| refs.anchors.iter().all(|&a| a < l.block.start));
     if let Some(layout) = layout {
+        let prefix = match refs.anchors.is_empty() && !refs.aliases {
+            true => String::new(),
+            false => format!("{}users:\n", &text[..layout.block.start]),
+        };
         // The top level is parsed without the users entry; offsets after it are shifted
         // back so that every problem still points into the real file.
         let head = [&text[..layout.block.start], &text[layout.block.end..]].concat();
@@ -128,7 +159,7 @@ pub fn parse(source: &SourceText) -> Result<RawManifest, ManifestError> {
             parse_lenient::<UserSpec>(&head).map_err(|p| fail(p.into_iter().map(shift).collect()))?;
         if head.users.is_empty() {
             let problems = problems.into_iter().map(shift).collect();
-            return Ok(RawManifest { head, users: RawUsers::Items(layout.items), problems });
+            return Ok(RawManifest { head, users: RawUsers::Items { items: layout.items, prefix }, problems });
         }
     }
     let (whole, problems) = parse_lenient::<serde_yaml::Value>(text).map_err(fail)?;
@@ -202,9 +233,27 @@ fn parse_document<U: DeserializeOwned>(text: &str) -> Result<Manifest<U>, Proble
 
 /// Parses the users in `items[..]` (consecutive entries of the text) in one go; the
 /// fast path for valid users.
-pub(super) fn parse_items(text: &str, items: &[Range<usize>]) -> Option<Vec<UserSpec>> {
+pub(super) fn parse_items(text: &str, prefix: &str, items: &[Range<usize>]) -> Option<Vec<UserSpec>> {
     let (first, last) = (items.first()?, items.last()?);
-    serde_yaml::from_str::<Vec<UserSpec>>(&text[first.start..last.end]).ok().filter(|users| users.len() == items.len())
+    parse_slice::<UserSpec>(prefix, &text[first.start..last.end]).ok().filter(|users| users.len() == items.len())
+}
+
+/// Parses consecutive user entries, after `prefix` when they alias anchors defined in it.
+fn parse_slice<U: DeserializeOwned>(prefix: &str, slice: &str) -> Result<Vec<U>, serde_yaml::Error> {
+    if prefix.is_empty() {
+        return serde_yaml::from_str(slice);
+    }
+    // The top level around the users is parsed again, and ignored.
+    #[derive(Deserialize)]
+    #[serde(bound = "U: Deserialize<'de>")]
+    struct UsersOnly<U> {
+        #[serde(default = "Vec::new")]
+        users: Vec<U>,
+    }
+    let mut text = String::with_capacity(prefix.len() + slice.len());
+    text.push_str(prefix);
+    text.push_str(slice);
+    serde_yaml::from_str::<UsersOnly<U>>(&text).map(|parsed| parsed.users)
 }
 
 /// A user entry whose typed parse failed, read as far as it goes: a problem for each key
@@ -242,9 +291,17 @@ fn segments(field: &str) -> Vec<Segment<'_>> {
 
 /// Parses one user entry on its own, for located problems when it is invalid: each
 /// failing key is reported at its place and blanked out, and the entry parsed again.
-pub(super) fn parse_item(text: &str, item: Range<usize>, index: usize) -> Result<UserSpec, Box<Salvaged>> {
+pub(super) fn parse_item(
+    text: &str,
+    prefix: &str,
+    item: Range<usize>,
+    index: usize,
+) -> Result<UserSpec, Box<Salvaged>> {
     let slice = &text[item.clone()];
-    let mut error = match serde_yaml::from_str::<Vec<UserSpec>>(slice) {
+    // Where the parsed text starts in `text`: errors are located from there. The prefix
+    // ends with `users:\n`, never longer than the text before the first item.
+    let base = item.start.saturating_sub(prefix.len());
+    let mut error = match parse_slice::<UserSpec>(prefix, slice) {
         Ok(mut users) if users.len() == 1 => return Ok(users.remove(0)),
         Ok(_) => {
             let mut problem =
@@ -255,14 +312,14 @@ pub(super) fn parse_item(text: &str, item: Range<usize>, index: usize) -> Result
         }
         Err(error) => error,
     };
-    let username = serde_yaml::from_str::<Vec<serde_yaml::Value>>(slice)
+    let username = parse_slice::<serde_yaml::Value>(prefix, slice)
         .ok()
         .and_then(|values| values.first()?.get("username")?.as_str().map(str::to_owned));
     let mut current = slice.to_owned();
     let mut problems = Vec::new();
     let mut partial = None;
     loop {
-        let problem = yaml_problem(&error, Some(index), text, item.start);
+        let problem = yaml_problem(&error, Some(index), text, base);
         if !problems.is_empty() && !salvageable(&problem) {
             break;
         }
@@ -272,7 +329,7 @@ pub(super) fn parse_item(text: &str, item: Range<usize>, index: usize) -> Result
         problems.push(problem);
         let Some(range) = range else { break };
         blank(&mut current, range);
-        error = match serde_yaml::from_str::<Vec<UserSpec>>(&current) {
+        error = match parse_slice::<UserSpec>(prefix, &current) {
             Ok(mut users) if users.len() == 1 => {
                 partial = Some(users.remove(0));
                 break;
@@ -422,7 +479,8 @@ fn yaml_problem(error: &serde_yaml::Error, user: Option<usize>, text: &str, base
         (Some(i), path) => {
             let field = path.unwrap_or_default();
             let field = field.trim_start_matches('.');
-            let field = field.strip_prefix("[0]").unwrap_or(field);
+            // Parsed after a prefix, the entry is `users[0]`.
+            let field = field.strip_prefix("[0]").or_else(|| field.strip_prefix("users[0]")).unwrap_or(field);
             ManifestPath::user(i, field.trim_start_matches('.'))
         }
         (None, Some(path)) => top_level_path(path),

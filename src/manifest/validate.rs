@@ -205,7 +205,7 @@ pub fn validate(source: &SourceText, raw: RawManifest) -> Result<ValidManifest, 
             }
         };
     match &raw.users {
-        RawUsers::Items(items) => {
+        RawUsers::Items { items, prefix } => {
             let text = &*source.text;
             // Slices are parsed on every core, then checked in order on this thread.
             // Threads pay off only on large manifests; a small one is parsed right here.
@@ -216,13 +216,15 @@ pub fn validate(source: &SourceText, raw: RawManifest) -> Result<ValidManifest, 
             let slices: Vec<&[std::ops::Range<usize>]> = items.chunks(USERS_PER_SLICE).collect();
             for (group_number, group) in slices.chunks(workers * 8).enumerate() {
                 let parsed: Vec<Option<Vec<UserSpec>>> = if workers == 1 {
-                    group.iter().map(|slice| parse_items(text, slice)).collect()
+                    group.iter().map(|slice| parse_items(text, prefix, slice)).collect()
                 } else {
                     std::thread::scope(|scope| {
                         let handles: Vec<_> = group
                             .chunks(group.len().div_ceil(workers))
                             .map(|part| {
-                                scope.spawn(move || part.iter().map(|s| parse_items(text, s)).collect::<Vec<_>>())
+                                scope.spawn(move || {
+                                    part.iter().map(|s| parse_items(text, prefix, s)).collect::<Vec<_>>()
+                                })
                             })
                             .collect();
                         handles.into_iter().flat_map(|h| h.join().expect("a parser thread panicked")).collect()
@@ -238,7 +240,7 @@ pub fn validate(source: &SourceText, raw: RawManifest) -> Result<ValidManifest, 
                         continue;
                     }
                     for (offset, item) in chunk.iter().enumerate() {
-                        match parse_item(text, item.clone(), base + offset) {
+                        match parse_item(text, prefix, item.clone(), base + offset) {
                             Ok(spec) => {
                                 let username = spec.username.clone();
                                 accept(&mut checker, base + offset, Some(&username), Ok(spec));
@@ -932,6 +934,34 @@ mod tests {
                 "users[0].email (`a`): `nope` is not a valid email address",
                 "users[0].email_verified (`a`): expected a boolean, found string \"maybe\"",
                 "users[1].email (`c`): `nope` is not a valid email address",
+            ]
+        );
+    }
+
+    // See: #10. An anchor sent the whole manifest down the one-document path (2.5× the
+    // memory); users that alias anchors defined above them are now parsed a slice at a time.
+    #[test]
+    fn anchors_above_the_users_and_aliases_in_them() {
+        let text = "version: 1\npool:\n  id: us-east-1_AbC123\ndefaults:\n  locale: &loc en-US\nusers:\n  - username: a\n    email: a@example.com\n    given_name: &name Ann\n  - username: b\n    email: b@example.com\n    nickname: *loc\n";
+        let source = SourceText { path: "users.yaml".into(), text: text.into() };
+        let raw = super::super::load::parse(&source).unwrap();
+        // An anchor among the users: the whole document is parsed as one.
+        assert!(matches!(raw.users, RawUsers::Values(_)));
+        let text = text.replace("&name ", "");
+        let source = SourceText { path: "users.yaml".into(), text: text.as_str().into() };
+        let raw = super::super::load::parse(&source).unwrap();
+        assert!(matches!(&raw.users, RawUsers::Items { prefix, .. } if prefix.ends_with("en-US\nusers:\n")));
+        let manifest = validate(&source, raw).unwrap();
+        assert_eq!(manifest.users[1].attributes["nickname"], "en-US");
+        assert_eq!(manifest.users[1].attributes["locale"], "en-US");
+        // Problems are located in the file, not in the prefix.
+        let problems = check(&format!("{text}  - username: c\n    email: nope\n    locale: *nosuch\n  - username: d\n    email_verified: *loc\n    email: d@x\n")).unwrap_err();
+        assert_eq!(
+            problems,
+            [
+                "users[2]: unknown anchor",
+                "users[3].email_verified (`d`): expected a boolean, found string \"en-US\"",
+                "users[3].email (`d`): `d@x` is not a valid email address",
             ]
         );
     }
