@@ -561,6 +561,7 @@ def cost_statement(selected: list[Probe], endpoint: str | None) -> str:
         f"  - run about {jobs} user import jobs in them, one at a time (Cognito allows one "
         "active import job per account and Region: do not run your own imports meanwhile),\n"
         "    importing a few hundred test users (example.com addresses, no messages sent),\n"
+        "  - create 101 groups in one of the pools and add a test user to 100 of them,\n"
         "  - write a few KB to CloudWatch Logs,\n"
         "  - then delete all of it, also when interrupted (Ctrl-C).\n"
         "Cost: user pools, import jobs and IAM roles are not billed; imported users that never\n"

@@ -500,3 +500,23 @@ def role_deleted_before_run(lab: Lab):
     if done["Status"] == "Failed":
         return "job_failed", done.get("CompletionMessage", "")
     return other(done["Status"]), done.get("CompletionMessage", "")
+
+
+# --------------------------------------------------------------------------------------
+# Groups
+# --------------------------------------------------------------------------------------
+
+@probe("AdminAddUserToGroup for a user already in 100 groups")
+def group_limit_error(lab: Lab):
+    pool = lab.own(lab.pool("basic"))
+    name = lab.unique("grouped")
+    lab.existing_user("basic", name, f"{name}@example.com")
+    for i in range(101):
+        lab.idp.create_group(UserPoolId=pool, GroupName=f"{name}-g{i:03d}")
+    for i in range(100):
+        lab.idp.admin_add_user_to_group(UserPoolId=pool, GroupName=f"{name}-g{i:03d}", Username=name)
+    try:
+        lab.idp.admin_add_user_to_group(UserPoolId=pool, GroupName=f"{name}-g100", Username=name)
+    except ClientError as e:
+        return code(e), e.response["Error"].get("Message", "")
+    return other("the 101st group was accepted"), ""

@@ -31,10 +31,6 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "failure_share": 0.5,
     # How long Stopping lasts before Stopped.
     "stopping_seconds": 0.2,
-    # UNDOCUMENTED (chosen): the error AdminAddUserToGroup answers for a user already in 100
-    # groups. The model declares no LimitExceededException for it; the alternative is
-    # InvalidParameterException.
-    "group_limit_error": "LimitExceededException",
     # UNDOCUMENTED (reference §10): the error StartUserImportJob answers while another job is
     # active in the account and Region. The model declares PreconditionNotMetException for
     # Start (LimitExceededException only for Create), so that is the default; the
@@ -101,6 +97,9 @@ CHOICES.update({
     "trust_source_account_condition": ("accepted", "rejected"),
     "logs_permissions_missing": ("job_failed", "succeeded"),
     "role_deleted_before_run": ("job_failed", "start_refused"),
+    # groups: the error AdminAddUserToGroup answers for a user already in 100 groups. The
+    # model declares no LimitExceededException for it, so the default is a declared error.
+    "group_limit_error": ("InvalidParameterException", "LimitExceededException"),
 })
 DEFAULT_CONFIG.update({k: v[0] for k, v in CHOICES.items()})
 CONFIG: dict[str, Any] = dict(DEFAULT_CONFIG)

@@ -186,9 +186,9 @@ def _user_json(u, attributes_to_get) -> dict[str, Any]:
 #    most 10,000 groups and a user belongs to at most 100 [QUOTAS]; Limit on ListGroups,
 #    ListUsersInGroup and AdminListGroupsForUser is 0-60 [MODEL]. At the pool's group quota
 #    CreateGroup answers LimitExceededException (declared for it by the model). At the
-#    user's 100 groups, AdminAddUserToGroup's answer is UNDOCUMENTED (the model declares no
-#    LimitExceededException for it): chosen LimitExceededException, config key
-#    `group_limit_error` switches to the alternative. The name check approximates the
+#    user's 100 groups, AdminAddUserToGroup's answer is UNDOCUMENTED: chosen
+#    InvalidParameterException (the model declares no LimitExceededException for it), switch
+#    `group_limit_error` (emu_state.CHOICES) for LimitExceededException. The name check approximates the
 #    Unicode classes: no whitespace or control characters. moto's ListUsersInGroup scanned
 #    the whole pool on every page; it now lists the group's members, in username order.
 MAX_GROUPS_PER_POOL = 10_000
@@ -227,7 +227,7 @@ def _add_user_to_group(self, user_pool_id, group_name, username):
     user = self.admin_get_user(user_pool_id, username)
     if group not in user.groups and len(user.groups) >= MAX_GROUPS_PER_USER:
         import emu_state
-        code = emu_state.CONFIG.get("group_limit_error") or "LimitExceededException"
+        code = emu_state.choice("group_limit_error")
         raise CognitoError(code, f"The user has reached its limit of {MAX_GROUPS_PER_USER} groups.")
     return _orig_add_to_group(self, user_pool_id, group_name, username)
 

@@ -183,7 +183,13 @@ def test_a_user_belongs_to_at_most_100_groups(aws):
         aws.idp.admin_add_user_to_group(UserPoolId=pool, GroupName=f"g{i:03d}", Username="user000000")
     with pytest.raises(ClientError) as e:
         aws.idp.admin_add_user_to_group(UserPoolId=pool, GroupName="g100", Username="user000000")
+    # chosen: a declared error (switch group_limit_error for the alternative)
+    assert e.value.response["Error"]["Code"] == "InvalidParameterException"
+    aws.faults({"group_limit_error": "LimitExceededException"})
+    with pytest.raises(ClientError) as e:
+        aws.idp.admin_add_user_to_group(UserPoolId=pool, GroupName="g100", Username="user000000")
     assert e.value.response["Error"]["Code"] == "LimitExceededException"
+    aws.clear_faults()
     # Already a member: still fine at the limit.
     aws.idp.admin_add_user_to_group(UserPoolId=pool, GroupName="g000", Username="user000000")
 
