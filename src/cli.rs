@@ -236,6 +236,10 @@ pub struct ApplyArgs {
     /// Refuse to import more than N users
     #[arg(long, value_name = "N")]
     pub max_new: Option<usize>,
+    /// Refuse a plan with more than N changes to existing users (memberships to add,
+    /// users to enable or disable), before any request that changes the pool
+    #[arg(long, value_name = "N")]
+    pub max_changes: Option<usize>,
     /// Return once the job has started, printing its id; a later `apply` waits and reports
     #[arg(long)]
     pub no_wait: bool,

@@ -6,6 +6,7 @@
 
 pub mod apply;
 pub mod aws;
+pub mod changes;
 pub mod cli;
 mod commands;
 pub mod env;

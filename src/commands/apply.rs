@@ -141,6 +141,7 @@ async fn apply(
                 printer.data(&rendered).into_diagnostic()?;
             }
             let rows = plan.rows();
+            let post_import = crate::changes::Target::from_plan(&plan).to_post_import();
             Work {
                 plan_digest: crate::plan::saved::plan_digest(&plan, &rows),
                 pool_id: plan.pool.id.clone(),
@@ -154,7 +155,7 @@ async fn apply(
                     .map(|u| PlannedUser { username: u.username.clone(), attributes: u.attributes.clone() })
                     .collect(),
                 parts: plan.import_files.into_iter().map(|file| Part { file, hash_algorithm: None }).collect(),
-                post_import: Vec::new(),
+                post_import,
             }
         }
         Source::Saved(saved) => {
@@ -167,13 +168,32 @@ async fn apply(
     imports.pool_name.clone_from(&work.pool_name);
 
     let users = work.user_count();
+    let second = crate::changes::Target::from_post_import(&work.post_import);
+    if let Some(max) = args.max_changes
+        && second.existing_user_changes() > max
+    {
+        return Err(miette::miette!(
+            help = "raise `--max-changes`, or change fewer existing users at a time",
+            "refusing {} to existing users: `--max-changes` is {max}",
+            crate::output::plural(second.existing_user_changes() as u64, "change", "changes")
+        ));
+    }
     if users == 0 {
-        printer.status("nothing to import: every declared user is in the pool");
-        if args.format == ReportFormat::Json {
-            let outcome = Outcome { jobs: Vec::new(), verified: Some(Vec::new()) };
-            printer.data(&json_report(&work.pool_id, &outcome)?).into_diagnostic()?;
+        if second.is_empty() {
+            printer.status("nothing to import: every declared user is in the pool");
+        } else if !args.yes && !confirm_changes(&work.pool_id)? {
+            printer.status("apply cancelled: nothing was changed");
+            return Ok(ExitStatus::Failure);
         }
-        return Ok(ExitStatus::Success);
+        let phase =
+            super::second_phase::run(&second, &work.pool_id, &work.region, settings, args.max_rps, printer).await?;
+        let outcome = Outcome { jobs: Vec::new(), verified: Some(Vec::new()) };
+        let rendered = match args.format {
+            ReportFormat::Json => json_report(&work.pool_id, &outcome, &phase)?,
+            ReportFormat::Text => super::second_phase::render(&phase, printer.stdout_paint),
+        };
+        printer.data(&rendered).into_diagnostic()?;
+        return Ok(if phase.is_failure() { ExitStatus::Failure } else { ExitStatus::Success });
     }
     if let Some(max) = args.max_new
         && users > max
@@ -212,17 +232,24 @@ async fn apply(
     if outcome.verified.is_none() {
         return Ok(ExitStatus::Success);
     }
+    // The second phase, after the import and its read-back: only users the pool holds now
+    // get changes (SPEC §8).
+    let phase = super::second_phase::run(&second, &work.pool_id, &work.region, settings, args.max_rps, printer).await?;
     let rendered = match args.format {
-        ReportFormat::Json => json_report(&work.pool_id, &outcome)?,
-        ReportFormat::Text => render_report(
-            &outcome,
-            &settings.suggest([Path::new("role"), manifest]),
-            &settings.suggest([Path::new("apply"), manifest]),
-            printer,
-        ),
+        ReportFormat::Json => json_report(&work.pool_id, &outcome, &phase)?,
+        ReportFormat::Text => {
+            let mut text = render_report(
+                &outcome,
+                &settings.suggest([Path::new("role"), manifest]),
+                &settings.suggest([Path::new("apply"), manifest]),
+                printer,
+            );
+            text.push_str(&super::second_phase::render(&phase, printer.stdout_paint));
+            text
+        }
     };
     printer.data(&rendered).into_diagnostic()?;
-    Ok(if outcome.success() { ExitStatus::Success } else { ExitStatus::Failure })
+    Ok(if outcome.success() && !phase.is_failure() { ExitStatus::Success } else { ExitStatus::Failure })
 }
 
 /// The work of a saved plan, exactly as saved: nothing is read from the manifest.
@@ -283,6 +310,15 @@ async fn check_fresh(
         );
     }
     Ok(())
+}
+
+fn confirm_changes(pool_id: &str) -> miette::Result<bool> {
+    let mut stderr = std::io::stderr().lock();
+    write!(stderr, "Apply these changes to pool `{pool_id}`? Only `yes` proceeds: ").into_diagnostic()?;
+    stderr.flush().into_diagnostic()?;
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer).into_diagnostic()?;
+    Ok(answer.trim() == "yes")
 }
 
 fn confirm(users: usize, pool_id: &str) -> miette::Result<bool> {
@@ -442,6 +478,8 @@ struct ApplyReport<'a> {
     jobs: &'a [JobReport],
     summary: Summary,
     users: &'a [Verified],
+    /// Groups, enabled state and memberships after the import (SPEC §8).
+    second_phase: &'a super::second_phase::PhaseReport,
 }
 
 #[derive(Debug, Serialize)]
@@ -462,7 +500,11 @@ fn summary(verified: &[Verified]) -> Summary {
     }
 }
 
-fn json_report(pool_id: &str, outcome: &Outcome) -> miette::Result<String> {
+fn json_report(
+    pool_id: &str,
+    outcome: &Outcome,
+    second_phase: &super::second_phase::PhaseReport,
+) -> miette::Result<String> {
     let verified = outcome.verified.as_deref().unwrap_or_default();
     let report = ApplyReport {
         schema_version: 1,
@@ -471,6 +513,7 @@ fn json_report(pool_id: &str, outcome: &Outcome) -> miette::Result<String> {
         jobs: &outcome.jobs,
         summary: summary(verified),
         users: verified,
+        second_phase,
     };
     let mut json = serde_json::to_string_pretty(&report).into_diagnostic()?;
     json.push('\n');

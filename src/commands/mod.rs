@@ -7,6 +7,7 @@ mod jobs;
 mod plan;
 mod role;
 mod schema;
+mod second_phase;
 mod validate;
 
 use crate::cli::Command;

@@ -64,6 +64,18 @@ pub(crate) async fn read_plan(
     Ok(diff(manifest, &observed).map_err(|problems| ManifestError::invalid(&manifest.source, problems))?)
 }
 
+/// The pool as it is now, for the `wanted` users and groups: the second phase of `apply`
+/// reads the planned users back after the import.
+pub(crate) async fn read_back(
+    pool_id: &str,
+    region: &str,
+    wanted: &Wanted,
+    settings: &Settings,
+    max_rps: u32,
+) -> miette::Result<ObservedPool> {
+    Ok(observe(pool_id, region, wanted, settings, max_rps, None).await?)
+}
+
 /// One snapshot of the pool, with progress on stderr and the request count with `-v`.
 async fn observe(
     pool_id: &str,

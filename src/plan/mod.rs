@@ -99,6 +99,9 @@ pub struct ChangedUser {
     pub add_groups: Vec<String>,
     /// `Some(state)` when the declared enabled state differs from the pool's.
     pub set_enabled: Option<bool>,
+    /// The user's declared `email` / `phone_number`, to find it again in pools that sign in
+    /// by them.
+    pub sign_in: BTreeMap<String, String>,
 }
 
 impl ChangedUser {
@@ -247,6 +250,10 @@ pub fn diff(manifest: &ValidManifest, pool: &ObservedPool) -> Result<Plan, Vec<P
                         pool_username: remote_user.username.clone(),
                         add_groups,
                         set_enabled,
+                        sign_in: crate::pool::SIGN_IN_ATTRIBUTES
+                            .iter()
+                            .filter_map(|a| user.attributes.get(*a).map(|v| ((*a).to_owned(), v.clone())))
+                            .collect(),
                     });
                 }
                 if changes.is_empty() && changed {
@@ -471,6 +478,14 @@ pub fn attribute_drift(attributes: &BTreeMap<String, String>, remote: &RemoteUse
             }
         })
         .collect()
+}
+
+/// Each `wanted` user's counterpart in `pool`, matched as [`diff`] matches them; the second
+/// phase of apply uses it on the pool read back after the import.
+pub fn matched<'a>(wanted: &Wanted, pool: &'a ObservedPool) -> Vec<Option<&'a RemoteUser>> {
+    let remote = pool.users.users();
+    let index = RemoteIndex::new(pool, remote);
+    wanted.users.iter().map(|user| index.find_by(pool, &user.username, &user.sign_in).map(|i| &remote[i])).collect()
 }
 
 fn join_code(items: &[String], separator: &str) -> String {

@@ -71,7 +71,7 @@ pub struct PlanReport<'a> {
     pub rows: Option<Vec<&'a str>>,
     pub role: &'a str,
     pub scoped_trust: bool,
-    pub post_import: &'a [super::saved::PostImportChange],
+    pub post_import: Vec<super::saved::PostImportChange>,
     pub plan_digest: String,
 }
 
@@ -289,7 +289,17 @@ pub fn report(plan: &Plan, show_pii: bool) -> PlanReport<'_> {
         rows: show_pii.then_some(rows),
         role: &plan.role,
         scoped_trust: plan.scoped_trust,
-        post_import: &[],
+        post_import: {
+            let mut items = crate::changes::Target::from_plan(plan).to_post_import();
+            if !show_pii {
+                for item in &mut items {
+                    if let super::saved::PostImportChange::User { sign_in, .. } = item {
+                        sign_in.clear();
+                    }
+                }
+            }
+            items
+        },
         plan_digest,
     }
 }

@@ -22,9 +22,9 @@ use sha2::{Digest, Sha256};
 use super::Plan;
 use super::report::{SCHEMA_VERSION, report, to_json};
 
-/// One change to make after the import (groups, enabled state: SPEC §8). The slot exists so
-/// that the digest covers such changes from the start; this build makes none.
-pub type PostImportChange = serde_json::Value;
+/// One change to make after the import (groups, enabled state: SPEC §8), as
+/// [`crate::changes`] defines it.
+pub use crate::changes::PostImportChange;
 
 /// What the digest covers, in this order, as compact JSON (SHA-256, hex).
 #[derive(Serialize)]
@@ -90,7 +90,7 @@ pub fn plan_digest(plan: &Plan, rows: &[&str]) -> String {
         users: plan.to_import.iter().map(|u| (u.username.as_str(), &u.attributes)).collect(),
         csv_header: &plan.csv_header,
         rows,
-        post_import: &[],
+        post_import: &crate::changes::Target::from_plan(plan).to_post_import(),
     })
 }
 
@@ -251,7 +251,10 @@ mod tests {
             ("/to_import/0/attributes/email", "m@example.com".into()),
             ("/csv_header/1", "phone_number".into()),
             ("/rows/0", "mallory,a@example.com".into()),
-            ("/post_import", serde_json::json!([{"add_to_group": "admins", "username": "alice"}])),
+            (
+                "/post_import",
+                serde_json::json!([{"kind": "user", "username": "alice", "new": true, "enabled": false, "groups": []}]),
+            ),
         ];
         for (pointer, value) in edits {
             let mut plan = saved();

@@ -41,6 +41,8 @@ fn manifest(pool_id: &str) -> String {
         "version: 1
 pool:
   id: {pool_id}
+import:
+  role: cs-groups-{pool_id}
 defaults:
   email_verified: true
 groups:
@@ -162,4 +164,82 @@ fn export_writes_groups_memberships_and_disabled_users_so_plan_shows_nothing() {
     let plan = run(&account, &ws, &["plan", "--detailed-exitcode"], &[]);
     assert_eq!(plan.code, 0, "{}\n{}", plan.stdout, plan.stderr);
     assert!(plan.stdout.contains("No changes: 0 to import, 0 to change, 6 in sync, 0 drifted (not updated), 0 unmanaged (untouched), 0 unmanaged memberships (untouched)\n"), "{}", plan.stdout);
+}
+
+/// The users' enabled state and groups, as moto holds them.
+fn users_state(account: &TestAccount, pool_id: &str) -> BTreeMap<String, (bool, Vec<String>)> {
+    let state = pool_state(account, pool_id);
+    state["users"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(name, u)| {
+            let groups = u["groups"].as_array().unwrap().iter().map(|g| g.as_str().unwrap().to_owned()).collect();
+            (name.clone(), (u["enabled"].as_bool().unwrap(), groups))
+        })
+        .collect()
+}
+
+fn expect_users(account: &TestAccount, pool_id: &str, expected: &[(&str, bool, &[&str])]) {
+    let state = users_state(account, pool_id);
+    for (name, enabled, groups) in expected {
+        let groups: Vec<String> = groups.iter().map(|g| (*g).to_owned()).collect();
+        assert_eq!(state.get(*name), Some(&(*enabled, groups)), "{name}: {state:?}");
+    }
+}
+
+const DECLARED: &[(&str, bool, &[&str])] = &[
+    ("user000000", true, &["admins", "staff"]),
+    ("user000001", false, &[]),
+    ("user000002", true, &[]),
+    ("gone000000", true, &[]),
+    ("staff000000", true, &["legacy", "staff"]),
+    ("staff000001", true, &["legacy", "staff"]),
+    ("newbie", false, &["admins"]),
+];
+
+#[test]
+fn plan_apply_plan_creates_groups_sets_state_adds_memberships_then_nothing() {
+    let (account, pool_id) = seeded("groups-apply");
+    let ws = Workspace::new();
+    ws.write("users.yaml", &manifest(&pool_id));
+    emulator().reset_counts(&account);
+    let apply = run(&account, &ws, &["apply", "--yes"], &[]);
+    assert_eq!(apply.code, 0, "stdout:\n{}\nstderr:\n{}", apply.stdout, apply.stderr);
+    for expected in [
+        "Second phase: 7 done, 0 failed\n",
+        "  ok create group `admins`\n  ok disable `newbie`\n  ok disable `user000001`\n  ok enable `gone000000`\n",
+        "  ok add `user000000` to group `admins`\n  ok add `user000000` to group `staff`\n",
+    ] {
+        assert!(
+            apply.stdout.contains(expected),
+            "missing {expected:?} in:\n{}\nstderr:\n{}",
+            apply.stdout,
+            apply.stderr
+        );
+    }
+    let sent = counts(&account);
+    for (operation, n) in
+        [("CreateGroup", 1), ("AdminDisableUser", 2), ("AdminEnableUser", 1), ("AdminAddUserToGroup", 3)]
+    {
+        assert_eq!(sent.get(operation), Some(&n), "{operation}: {sent:?}");
+    }
+    // newbie's membership in `admins` needs the group first: created, then joined.
+    let state = pool_state(&account, &pool_id);
+    assert_eq!(state["groups"]["admins"], json!({"description": "Administrators", "precedence": 1, "role_arn": null}));
+    expect_users(&account, &pool_id, DECLARED);
+
+    let again = run(&account, &ws, &["plan", "--detailed-exitcode"], &[]);
+    assert_eq!(again.code, 0, "{}\n{}", again.stdout, again.stderr);
+    assert!(again.stdout.contains("No changes: 0 to import, 0 to change, 6 in sync"), "{}", again.stdout);
+    // And apply again sends nothing.
+    emulator().reset_counts(&account);
+    let idle = run(&account, &ws, &["apply", "--yes"], &[]);
+    assert_eq!(idle.code, 0, "{}", idle.stderr);
+    let counts = counts(&account);
+    for operation in
+        ["CreateGroup", "AdminDisableUser", "AdminEnableUser", "AdminAddUserToGroup", "CreateUserImportJob"]
+    {
+        assert_eq!(counts.get(operation), None, "{operation}: {counts:?}");
+    }
 }

@@ -64,12 +64,16 @@ fn each_policy_grants_every_action_its_command_calls() {
     let ws = Workspace::new();
     let role = format!("cs-{}", account.access_key.to_lowercase());
     let mut text = format!(
-        "version: 1\npool:\n  id: {pool}\nimport:\n  role: {role}\ndefaults:\n  email_verified: true\ngroups:\n  staff:\nusers:\n  - username: user000001\n    email: user000001@example.com\n    groups: [staff]\n"
+        "version: 1\npool:\n  id: {pool}\nimport:\n  role: {role}\ndefaults:\n  email_verified: true\ngroups:\n  staff:\n  admins:\nusers:\n  - username: user000001\n    email: user000001@example.com\n    groups: [staff]\n  - username: member000000\n    email: member000000@example.com\n"
     );
-    // A group made by someone else, so that plan reads its members.
-    let body = serde_json::json!({"pool_id": pool, "region": account.region, "count": 1, "prefix": "member", "groups": ["staff"]});
+    // A group made by someone else, so that plan reads its members; its member is disabled,
+    // so that apply's second phase enables it.
+    let body = serde_json::json!({"pool_id": pool, "region": account.region, "count": 1, "prefix": "member",
+                                  "groups": ["staff"], "enabled": false});
     emulator.http("POST", "/_emulator/seed-users", &body.to_string());
-    text.push_str("  - username: newbie\n    email: newbie@example.com\n    custom:\n      department: ops\n");
+    text.push_str(
+        "  - username: newbie\n    email: newbie@example.com\n    enabled: false\n    groups: [admins]\n    custom:\n      department: ops\n",
+    );
     ws.write("users.yaml", &text);
     let run = |args: &[&str]| {
         let out = account.cognito_sync().current_dir(ws.path()).args(args).output().unwrap();
@@ -133,6 +137,9 @@ fn each_policy_grants_every_action_its_command_calls() {
         apply_used.difference(&apply_policy).collect::<Vec<_>>()
     );
     assert!(apply_used.contains("cognito-idp:CreateUserImportJob"), "{apply_used:?}");
+    for action in ["CreateGroup", "AdminAddUserToGroup", "AdminDisableUser", "AdminEnableUser"] {
+        assert!(apply_used.contains(&format!("cognito-idp:{action}")), "{action}: {apply_used:?}");
+    }
 
     // And nothing granted that no command uses. Not called here, still needed:
     // iam:PassRole is checked by IAM when the job is created, not called; GetPolicy and
