@@ -5,7 +5,10 @@ use std::time::Duration;
 
 use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_cognitoidentityprovider::config::http::HttpResponse;
+use aws_sdk_cognitoidentityprovider::error::{ProvideErrorMetadata, SdkError};
 
+use crate::pace::Verdict;
 use crate::settings::AwsTarget;
 
 /// Throttling (`TooManyRequestsException`) and transient errors (5xx, timeouts) are
@@ -19,6 +22,35 @@ pub fn retry_config() -> RetryConfig {
         .with_max_attempts(8)
         .with_initial_backoff(Duration::from_millis(200))
         .with_max_backoff(Duration::from_secs(5))
+}
+
+/// The retry policy of clients whose requests go through [`crate::pace::Pacer::send`]: none,
+/// as the pacer retries, paces every attempt and slows a throttled category down.
+pub fn paced_retry_config() -> RetryConfig {
+    RetryConfig::disabled()
+}
+
+/// What a failed Cognito request means for the pacer: throttled (slow down and retry),
+/// transient (5xx, connection, timeout: retry a few times) or final. By error code and
+/// HTTP status, never by message.
+pub fn verdict<E: ProvideErrorMetadata>(error: &SdkError<E, HttpResponse>) -> Verdict {
+    match error {
+        SdkError::TimeoutError(_) | SdkError::ResponseError(_) => return Verdict::Transient,
+        SdkError::DispatchFailure(failure) => {
+            return if failure.is_io() || failure.is_timeout() { Verdict::Transient } else { Verdict::Final };
+        }
+        _ => {}
+    }
+    match error.code() {
+        Some("TooManyRequestsException" | "ThrottlingException" | "Throttling" | "RequestLimitExceeded") => {
+            Verdict::Throttled
+        }
+        Some("InternalErrorException" | "InternalFailure" | "ServiceUnavailable" | "ServiceUnavailableException") => {
+            Verdict::Transient
+        }
+        _ if error.raw_response().is_some_and(|r| r.status().is_server_error()) => Verdict::Transient,
+        _ => Verdict::Final,
+    }
 }
 
 /// Builds the SDK configuration. `default_region` is the manifest's pool region, used

@@ -45,6 +45,15 @@ pub struct GlobalArgs {
     /// Say only errors and results
     #[arg(short, long, global = true)]
     pub quiet: bool,
+    /// Requests per second to Cognito: `N` caps every quota category, `CATEGORY=N` sets one
+    /// category's rate (`user-list`, `user-read`, `user-resource-update`, `user-update`,
+    /// `pool-read`, `import-job`); repeatable. Default: `--quota-share` of each quota
+    #[arg(long, global = true, value_name = "[CATEGORY=]N", action = clap::ArgAction::Append)]
+    pub max_rps: Vec<crate::pace::RateLimit>,
+    /// Share of each Cognito quota (ListUsers 30/s, AdminGetUser 120/s...) to use, in
+    /// percent: the production app shares the account's quotas [default: 50]
+    #[arg(long, global = true, value_name = "PERCENT", value_parser = clap::value_parser!(u8).range(1..=100))]
+    pub quota_share: Option<u8>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -148,11 +157,6 @@ pub struct ExportArgs {
     /// The same as `MANIFEST` (the form of earlier versions)
     #[arg(long = "manifest", value_name = "MANIFEST", hide = true, conflicts_with = "manifest_path")]
     pub manifest_flag: Option<PathBuf>,
-    /// Send at most this many requests per second to Cognito (ListUsers allows 30 per
-    /// account and region); throttling is also retried with backoff
-    #[arg(long, value_name = "N", default_value_t = crate::pool::aws::DEFAULT_MAX_RPS,
-          value_parser = clap::value_parser!(u32).range(1..=10_000))]
-    pub max_rps: u32,
 }
 
 #[derive(Debug, Args)]
@@ -249,10 +253,6 @@ pub struct ApplyArgs {
     /// Show personal data in the plan instead of masking it
     #[arg(long)]
     pub show_pii: bool,
-    /// Send at most this many requests per second to Cognito while reading the pool
-    #[arg(long, value_name = "N", default_value_t = crate::pool::aws::DEFAULT_MAX_RPS,
-          value_parser = clap::value_parser!(u32).range(1..=10_000))]
-    pub max_rps: u32,
 }
 
 /// Output formats of `apply`.
@@ -295,13 +295,8 @@ pub struct PlanArgs {
     /// Show personal data (emails, phone numbers, names) instead of masking it
     #[arg(long)]
     pub show_pii: bool,
-    /// Send at most this many requests per second to Cognito (its ListUsers quota is 30 per
-    /// account and region); throttling is also retried with backoff
-    #[arg(long, value_name = "N", default_value_t = crate::pool::aws::DEFAULT_MAX_RPS,
-          value_parser = clap::value_parser!(u32).range(1..=10_000))]
-    pub max_rps: u32,
     /// How to read the pool's users: `auto` picks the fewer requests; `list-all` and
-    /// `look-up` force one (for tests and benchmarks)
+    /// `look-up` force one, `list-one-chain` walks without partitions (tests, benchmarks)
     #[arg(long, value_enum, default_value_t = ReadChoice::Auto, value_name = "HOW", hide = true)]
     pub read: ReadChoice,
 }
@@ -312,4 +307,5 @@ pub enum ReadChoice {
     Auto,
     ListAll,
     LookUp,
+    ListOneChain,
 }

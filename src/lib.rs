@@ -15,6 +15,7 @@ pub mod import;
 pub mod import_file;
 pub mod manifest;
 pub mod output;
+pub mod pace;
 pub mod plan;
 pub mod pool;
 pub mod role;

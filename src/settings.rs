@@ -44,6 +44,8 @@ pub struct Settings {
     /// The endpoint that replaces AWS's, from `--endpoint-url` or `AWS_ENDPOINT_URL` (e.g. a
     /// local emulator): links to the AWS console would not show what it holds.
     pub custom_endpoint: Option<String>,
+    /// How fast to call Cognito (`--max-rps`, `--quota-share`).
+    pub pace: crate::pace::Policy,
 }
 
 /// What the environment says about colour, read once so that tests can set it.
@@ -120,6 +122,7 @@ impl Settings {
                 endpoint_url: args.endpoint_url.clone().filter(|u| !u.is_empty()),
                 pool_id: args.pool_id.clone().filter(|p| !p.is_empty()),
             },
+            pace: crate::pace::Policy::new(args.quota_share.map(f64::from), &args.max_rps),
         }
     }
 }

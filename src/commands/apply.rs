@@ -117,6 +117,7 @@ async fn apply(
         Source::Manifest(_) => String::new(),
     };
     let mut imports = PoolImports { imports: CognitoImports::new(&config), pool_id: pool_id.clone(), pool_name };
+    let pacer = super::pacer(settings);
     let renderer = RefCell::new(Renderer::new(settings, printer, pool_id.clone(), args.input.clone()));
     let mut on_event = |event: Event| renderer.borrow_mut().event(event);
 
@@ -135,7 +136,7 @@ async fn apply(
 
     let work = match source {
         Source::Manifest(manifest) => {
-            let plan = super::plan::read_plan(&manifest, settings, args.max_rps, None).await?;
+            let plan = super::plan::read_plan(&manifest, settings, &pacer, crate::cli::ReadChoice::Auto).await?;
             if args.format == ReportFormat::Text {
                 let rendered = text(&plan, RenderOptions { show_pii: args.show_pii, paint: printer.stdout_paint });
                 printer.data(&rendered).into_diagnostic()?;
@@ -161,7 +162,7 @@ async fn apply(
         Source::Saved(saved) => {
             let again = replan(&saved, &args.input, settings);
             let work = saved_work(*saved);
-            check_fresh(&work, &imports, &again, settings, args.max_rps).await?;
+            check_fresh(&work, &imports, &again, settings, &pacer).await?;
             work
         }
     };
@@ -209,7 +210,7 @@ async fn apply(
         return Ok(ExitStatus::Failure);
     }
 
-    let pool = CognitoPool::connect(&settings.aws, &work.pool_id, &work.region, args.max_rps).await?;
+    let pool = CognitoPool::connect(&settings.aws, &work.pool_id, &work.region, std::sync::Arc::clone(&pacer)).await?;
     let outcome = crate::apply::run(
         &work,
         args.no_wait,
@@ -281,7 +282,7 @@ async fn check_fresh(
     imports: &PoolImports,
     replan: &str,
     settings: &Settings,
-    max_rps: u32,
+    pacer: &std::sync::Arc<crate::pace::Pacer>,
 ) -> miette::Result<()> {
     if work.users.is_empty() {
         return Ok(());
@@ -292,7 +293,7 @@ async fn check_fresh(
     if jobs.iter().any(|j| names.contains(&j.name) && j.status != JobStatus::Expired) {
         return Ok(());
     }
-    let pool = CognitoPool::connect(&settings.aws, &work.pool_id, &work.region, max_rps).await?;
+    let pool = CognitoPool::connect(&settings.aws, &work.pool_id, &work.region, std::sync::Arc::clone(pacer)).await?;
     let existing = crate::apply::Users::find(&PoolUsers { pool }, &work.users).await?;
     if !existing.is_empty() {
         let shown: Vec<String> = existing.iter().take(5).map(|(u, _)| format!("`{u}`")).collect();

@@ -66,7 +66,7 @@ async fn export(
     printer: &Printer,
 ) -> miette::Result<ExitStatus> {
     let mut temp = args.output.as_deref().map(prepare_file).transpose()?;
-    let reader = CognitoPool::connect(&settings.aws, pool_id, region, args.max_rps).await?;
+    let reader = CognitoPool::connect(&settings.aws, pool_id, region, super::pacer(settings)).await?;
     let pool = reader.describe_pool().await?;
     // Groups and memberships first: each user's fragment is written as its page arrives.
     // One `ListUsersInGroup` walk per group: a pool has far fewer groups than users.

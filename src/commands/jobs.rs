@@ -124,7 +124,7 @@ async fn list(
     printer: &Printer,
 ) -> miette::Result<ExitStatus> {
     // Missing credentials are told as such, before any request (the pool reader checks them).
-    CognitoPool::connect(&settings.aws, pool_id, region, crate::pool::aws::DEFAULT_MAX_RPS).await?;
+    CognitoPool::connect(&settings.aws, pool_id, region, super::pacer(settings)).await?;
     let config = crate::aws::sdk_config(&settings.aws, Some(region)).await;
     let jobs = CognitoImports::new(&config).list_jobs(pool_id).await?;
     let shown = if args.limit == 0 { jobs.len() } else { args.limit.min(jobs.len()) };
@@ -200,7 +200,7 @@ async fn detail(
     printer: &Printer,
 ) -> miette::Result<ExitStatus> {
     // The log group is named after the pool's name, which only DescribeUserPool tells.
-    let reader = CognitoPool::connect(&settings.aws, pool_id, region, crate::pool::aws::DEFAULT_MAX_RPS).await?;
+    let reader = CognitoPool::connect(&settings.aws, pool_id, region, super::pacer(settings)).await?;
     let pool = reader.describe_pool().await?;
     let config = crate::aws::sdk_config(&settings.aws, Some(region)).await;
     let imports = CognitoImports::new(&config);

@@ -10,9 +10,12 @@ mod schema;
 mod second_phase;
 mod validate;
 
+use std::sync::Arc;
+
 use crate::cli::Command;
 use crate::error::ExitStatus;
 use crate::output::Printer;
+use crate::pace::Pacer;
 use crate::settings::Settings;
 
 pub fn run(command: Command, settings: &Settings, printer: &Printer) -> miette::Result<ExitStatus> {
@@ -40,6 +43,8 @@ fn refuse_aws_flags(settings: &Settings) -> miette::Result<()> {
         ("--profile", settings.aws.profile.is_some()),
         ("--region", settings.aws.region.is_some()),
         ("--endpoint-url", settings.aws.endpoint_url.is_some()),
+        ("--max-rps", settings.pace.cap.is_some() || !settings.pace.rates.is_empty()),
+        ("--quota-share", settings.pace.share != crate::pace::DEFAULT_SHARE),
     ];
     let given: Vec<&str> = given.iter().filter(|(_, set)| *set).map(|(flag, _)| *flag).collect();
     if given.is_empty() {
@@ -52,6 +57,14 @@ fn refuse_aws_flags(settings: &Settings) -> miette::Result<()> {
         "drop it: this command never calls AWS"
     };
     miette::bail!(help = help, "`{}` never calls AWS, so it does not take {flags}", settings.command)
+}
+
+/// The run's one pacer (`--max-rps`, `--quota-share`), shared by every adapter; with `-v` it
+/// tells when it slows down.
+pub(crate) fn pacer(settings: &Settings) -> Arc<Pacer> {
+    // Back-off jitter only: the clock is seed enough.
+    let seed = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(1, |d| d.as_nanos() as u64);
+    Arc::new(Pacer::new(settings.pace.clone(), Some(Printer::new(settings)), seed))
 }
 
 /// Runs a command's AWS work to completion on a current-thread runtime: commands are

@@ -2,6 +2,7 @@
 //! only files it writes are the ones asked for (`-o`, `--csv`), with mode 0600.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use miette::{Context, IntoDiagnostic};
 
@@ -10,6 +11,7 @@ use crate::error::ExitStatus;
 use crate::manifest::{ManifestError, ValidManifest};
 use crate::output::Printer;
 use crate::output::progress::Progress;
+use crate::pace::Pacer;
 use crate::plan::render::{RenderOptions, markdown, text};
 use crate::plan::report::{report, to_json};
 use crate::plan::{Plan, diff};
@@ -20,12 +22,9 @@ use crate::settings::Settings;
 pub fn run(args: &PlanArgs, settings: &Settings, printer: &Printer) -> miette::Result<ExitStatus> {
     // Offline first: an invalid manifest sends nothing.
     let manifest = super::validate::load_manifest(&args.manifest, settings)?;
-    let forced = match args.read {
-        ReadChoice::Auto => None,
-        ReadChoice::ListAll => Some(ReadStrategy::ListAll),
-        ReadChoice::LookUp => Some(ReadStrategy::LookUp),
-    };
-    let plan = super::block_on(read_plan(&manifest, settings, args.max_rps, forced))?;
+    let pacer = super::pacer(settings);
+    let plan = super::block_on(read_plan(&manifest, settings, &pacer, args.read))?;
+    pacer.print_report();
 
     let rendered = match args.format {
         PlanFormat::Text => text(&plan, RenderOptions { show_pii: args.show_pii, paint: printer.stdout_paint }),
@@ -55,12 +54,12 @@ pub fn run(args: &PlanArgs, settings: &Settings, printer: &Printer) -> miette::R
 pub(crate) async fn read_plan(
     manifest: &ValidManifest,
     settings: &Settings,
-    max_rps: u32,
-    forced: Option<ReadStrategy>,
+    pacer: &Arc<Pacer>,
+    read: ReadChoice,
 ) -> miette::Result<Plan> {
     let (pool_id, region) = super::pool_target(manifest, settings);
     let wanted = Wanted::from_manifest(manifest);
-    let observed = observe(&pool_id, &region, &wanted, settings, max_rps, forced).await?;
+    let observed = observe(&pool_id, &region, &wanted, settings, pacer, read).await?;
     Ok(diff(manifest, &observed).map_err(|problems| ManifestError::invalid(&manifest.source, problems))?)
 }
 
@@ -82,19 +81,25 @@ async fn observe(
     region: &str,
     wanted: &Wanted,
     settings: &Settings,
-    max_rps: u32,
-    forced: Option<ReadStrategy>,
+    pacer: &Arc<Pacer>,
+    read: ReadChoice,
 ) -> Result<ObservedPool, PoolError> {
+    let forced = match read {
+        ReadChoice::Auto => None,
+        ReadChoice::ListAll | ReadChoice::ListOneChain => Some(ReadStrategy::ListAll),
+        ReadChoice::LookUp => Some(ReadStrategy::LookUp),
+    };
     let mut progress = Progress::new(settings, None, &format!("reading pool `{pool_id}`"));
     let forced_memberships = match std::env::var(crate::env::READ_GROUPS).as_deref() {
         Ok("group-walk") => Some(MembershipStrategy::GroupWalk),
         Ok("per-user") => Some(MembershipStrategy::PerUser),
         _ => None,
     };
-    let reader = CognitoPool::connect(&settings.aws, pool_id, region, max_rps)
+    let reader = CognitoPool::connect(&settings.aws, pool_id, region, Arc::clone(pacer))
         .await?
         .force_strategy(forced)
-        .force_membership_strategy(forced_memberships);
+        .force_membership_strategy(forced_memberships)
+        .one_chain(read == ReadChoice::ListOneChain);
     let observed = reader
         .snapshot(wanted, &mut |step| {
             let what = match step.strategy {

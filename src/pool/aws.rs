@@ -2,39 +2,39 @@
 //! users by the cheaper of a `ListUsers` walk and per-user look-ups. The only file of
 //! `pool` that knows the SDK; everything it returns is a domain type.
 //!
-//! Throttling and transient errors are retried by the SDK (standard retry, `crate::aws`);
-//! on top of that a client-side limiter spaces requests at `--max-rps`, below Cognito's
-//! 30 RPS UserList quota (reference `cognito-import.md` §8, \[QUOTAS\]).
+//! Every request goes through the run's [`Pacer`] (`crate::pace`: a rate per quota category,
+//! retries, slowing down when throttled). A full walk of a large pool runs several
+//! `ListUsers` chains at once, one per prefix of `sub` (a UUID), because one chain's pages
+//! come one after another and at real latencies cannot reach the UserList quota (SPEC §10).
 // One of the three adapters allowed to hold AWS clients (clippy.toml).
 #![allow(clippy::disallowed_types)]
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use aws_sdk_cognitoidentityprovider::Client;
 use aws_sdk_cognitoidentityprovider::config::ProvideCredentials;
 use aws_sdk_cognitoidentityprovider::error::{ProvideErrorMetadata, SdkError};
-use aws_sdk_cognitoidentityprovider::types::{AttributeType, UserPoolMfaType};
+use aws_sdk_cognitoidentityprovider::types::{AttributeType, LimitClass, LimitDefinitionType, UserPoolMfaType};
 use tokio::task::JoinSet;
-use tokio::time::Instant;
 
 use super::{MembershipStrategy, RemoteGroup, choose_membership_strategy, group_walk_cost};
 use super::{
     ObservedPool, ObservedUsers, PoolMfa, PoolReader, ReadProgress, ReadStrategy, RemoteUser, SchemaAttribute, Wanted,
     WantedUser, choose_strategy, filter_for, sign_in_key, walk_cost,
 };
+use crate::aws::verdict;
+use crate::pace::{Category, Pacer, Verdict};
 use crate::settings::AwsTarget;
-
-/// Default client-side request rate: under the 30 RPS that Cognito allows ListUsers per
-/// account and Region (UserList, not adjustable). \[QUOTAS\]
-pub const DEFAULT_MAX_RPS: u32 = 25;
 
 const CREDENTIALS_HELP: &str = "configure credentials the AWS CLI way: `AWS_PROFILE` or `--profile`, `aws sso login`, \
 `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY`, or a web identity in CI";
 
-/// Look-ups in flight at once; the rate limiter still spaces their starts.
-const CONCURRENT_LOOK_UPS: usize = 8;
+/// A guess at one request's latency, to size the look-ups in flight ([`Pacer::concurrency`]);
+/// the pacer's rate, not this, bounds the requests per second.
+const LATENCY_GUESS: Duration = Duration::from_millis(250);
 
 /// Why a pool could not be read: the operation, the target and a next step.
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
@@ -49,30 +49,6 @@ pub struct PoolError {
     pub help: String,
     #[source]
     pub source: Option<Box<dyn std::error::Error + Send + Sync>>,
-}
-
-/// Spaces request starts at most `rate` per second, across concurrent tasks.
-#[derive(Debug)]
-struct RateLimiter {
-    interval: Duration,
-    next: Mutex<Instant>,
-}
-
-impl RateLimiter {
-    fn new(max_rps: u32) -> Self {
-        RateLimiter { interval: Duration::from_secs(1) / max_rps.max(1), next: Mutex::new(Instant::now()) }
-    }
-
-    async fn wait(&self) {
-        let slot = {
-            let mut next = self.next.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-            let now = Instant::now();
-            let slot = (*next).max(now);
-            *next = slot + self.interval;
-            slot
-        };
-        tokio::time::sleep_until(slot).await;
-    }
 }
 
 /// Where requests go, for messages.
@@ -101,22 +77,38 @@ impl Target {
     }
 }
 
+/// Request counts by operation, shared by concurrent tasks.
+type Counts = Arc<Mutex<BTreeMap<&'static str, u64>>>;
+
+fn count(counts: &Counts, operation: &'static str, n: u64) {
+    if let Ok(mut requests) = counts.lock() {
+        *requests.entry(operation).or_default() += n;
+    }
+}
+
 /// Reads user pools through the Cognito API.
 pub struct CognitoPool {
     client: Client,
     target: Target,
-    limiter: Arc<RateLimiter>,
-    requests: Mutex<BTreeMap<&'static str, u64>>,
+    pacer: Arc<Pacer>,
+    requests: Counts,
     /// A forced strategy instead of the cheaper one (tests, benchmarks).
     force: Option<ReadStrategy>,
     /// A forced way to read memberships instead of the cheaper one (tests, benchmarks).
     force_memberships: Option<MembershipStrategy>,
+    /// Walk with one `ListUsers` chain whatever the pool's size (tests, benchmarks).
+    one_chain: bool,
 }
 
 impl CognitoPool {
     /// Builds the client for `pool_id` in `region` and makes sure credentials exist, so that a
-    /// missing one is reported as such rather than as a failed request.
-    pub async fn connect(target: &AwsTarget, pool_id: &str, region: &str, max_rps: u32) -> Result<Self, PoolError> {
+    /// missing one is reported as such rather than as a failed request. `pacer` is the run's.
+    pub async fn connect(
+        target: &AwsTarget,
+        pool_id: &str,
+        region: &str,
+        pacer: Arc<Pacer>,
+    ) -> Result<Self, PoolError> {
         let config = crate::aws::sdk_config(target, Some(region)).await;
         let target = Target {
             pool_id: pool_id.to_owned(),
@@ -141,13 +133,18 @@ impl CognitoPool {
                 }
             }
         }
+        // The pacer retries: the SDK must not, or its attempts would escape the pacing.
+        let paced = aws_sdk_cognitoidentityprovider::config::Builder::from(&config)
+            .retry_config(crate::aws::paced_retry_config())
+            .build();
         Ok(CognitoPool {
-            client: Client::new(&config),
+            client: Client::from_conf(paced),
             target,
-            limiter: Arc::new(RateLimiter::new(max_rps)),
-            requests: Mutex::new(BTreeMap::new()),
+            pacer,
+            requests: Arc::new(Mutex::new(BTreeMap::new())),
             force: None,
             force_memberships: None,
+            one_chain: false,
         })
     }
 
@@ -157,27 +154,80 @@ impl CognitoPool {
         self
     }
 
-    /// Requests sent, by operation (retries by the SDK not counted).
+    /// Walks with one `ListUsers` chain, as before parallel walks; the plan is the same.
+    pub fn one_chain(mut self, one: bool) -> Self {
+        self.one_chain = one;
+        self
+    }
+
+    /// Requests sent, by operation (retries not counted: `-v` shows them per category).
     pub fn requests(&self) -> BTreeMap<&'static str, u64> {
         self.requests.lock().map(|r| r.clone()).unwrap_or_default()
     }
 
     fn count(&self, operation: &'static str, n: u64) {
-        if let Ok(mut requests) = self.requests.lock() {
-            *requests.entry(operation).or_default() += n;
+        count(&self.requests, operation, n);
+    }
+
+    /// The account's quotas of `categories` (GetProvisionedLimit), told to the pacer. Each is
+    /// asked once per run; a caller without `cognito-idp:GetProvisionedLimit`, or an endpoint
+    /// without the operation, keeps the documented quotas, quietly.
+    async fn learn_quotas(&self, categories: &[Category]) {
+        let mut asks = Vec::new();
+        for &category in categories {
+            let Some(name) = category.quota_name() else { continue };
+            if !self.pacer.should_ask_quota(category) {
+                continue;
+            }
+            let Ok(definition) = LimitDefinitionType::builder()
+                .limit_class(LimitClass::ApiCategory)
+                .attributes("Category", name)
+                .build()
+            else {
+                continue;
+            };
+            self.count("GetProvisionedLimit", 1);
+            asks.push(async move {
+                let result = self
+                    .pacer
+                    .send(
+                        Category::PoolRead,
+                        || self.client.get_provisioned_limit().limit_definition(definition.clone()).send(),
+                        // Optional: only throttling is worth a retry.
+                        |e| match verdict(e) {
+                            Verdict::Throttled => Verdict::Throttled,
+                            _ => Verdict::Final,
+                        },
+                    )
+                    .await;
+                (category, result)
+            });
+        }
+        for (category, result) in join_all(asks).await {
+            match result {
+                Ok(output) => {
+                    if let Some(limit) = output.limit() {
+                        self.pacer.learn_quota(category, f64::from(limit.provisioned_limit_value()));
+                    }
+                }
+                Err(error) => self.pacer.quota_unknown(category, error.code().unwrap_or("no answer")),
+            }
         }
     }
 
-    async fn describe(&self) -> Result<ObservedPool, PoolError> {
+    /// The pool's settings; meanwhile, the account's quotas of `quotas`.
+    async fn describe(&self, quotas: &[Category]) -> Result<ObservedPool, PoolError> {
         let id = &self.target.pool_id;
-        self.limiter.wait().await;
         self.count("DescribeUserPool", 1);
-        let output = self
-            .client
-            .describe_user_pool()
-            .user_pool_id(id)
-            .send()
-            .await
+        self.count("GetCSVHeader", 1);
+        // Three independent reads at once: a small plan is bound by latency.
+        let describe =
+            self.pacer.send(Category::PoolRead, || self.client.describe_user_pool().user_pool_id(id).send(), verdict);
+        let header =
+            self.pacer.send(Category::PoolRead, || self.client.get_csv_header().user_pool_id(id).send(), verdict);
+        let quotas = self.learn_quotas(quotas);
+        let (output, header, ()) = tokio::join!(describe, header, quotas);
+        let output = output
             .map_err(|e| map_error(&self.target, &format!("describe user pool `{id}`"), "DescribeUserPool", e))?;
         let Some(pool) = output.user_pool() else {
             return Err(PoolError {
@@ -188,6 +238,8 @@ impl CognitoPool {
                 source: None,
             });
         };
+        let header = header
+            .map_err(|e| map_error(&self.target, &format!("get the CSV header of pool `{id}`"), "GetCSVHeader", e))?;
         let schema = pool
             .schema_attributes()
             .iter()
@@ -209,13 +261,6 @@ impl CognitoPool {
             _ => PoolMfa::Off,
         };
 
-        self.limiter.wait().await;
-        self.count("GetCSVHeader", 1);
-        let header =
-            self.client.get_csv_header().user_pool_id(id).send().await.map_err(|e| {
-                map_error(&self.target, &format!("get the CSV header of pool `{id}`"), "GetCSVHeader", e)
-            })?;
-
         Ok(ObservedPool {
             id: pool.id().unwrap_or(id).to_owned(),
             name: pool.name().unwrap_or_default().to_owned(),
@@ -236,38 +281,85 @@ impl CognitoPool {
         })
     }
 
-    /// Every user, a page of 60 at a time until Cognito sends no token.
+    /// Every user, in pages of 60: one chain, or one chain per partition of `sub`, a few at
+    /// a time ([`super::partitions`]). Users come back sorted by username, whatever the
+    /// order the chains finished in.
     async fn walk(
         &self,
         pool: &ObservedPool,
-        wanted: &Wanted,
         needed: &BTreeSet<String>,
-        keep: &dyn Fn(&RemoteUser) -> bool,
+        keep: Keep,
         progress: &mut dyn FnMut(ReadProgress),
     ) -> Result<(Vec<RemoteUser>, u64), PoolError> {
         let estimated = pool.estimated_users;
-        let total = walk_cost(estimated);
-        let mut users = Vec::with_capacity(wanted.users.len().min(usize::try_from(estimated).unwrap_or(0)));
+        let layout = if self.one_chain {
+            super::WalkLayout::single()
+        } else {
+            super::WalkLayout::for_pool(estimated, self.pacer.rate(Category::UserList))
+        };
+        let total = walk_cost(estimated) + layout.prefixes.len() as u64;
+        let pages = Arc::new(AtomicU64::new(0));
+        let needed = Arc::new(needed.clone());
+        let attributes = attributes_to_get(pool, &needed);
+        let mut users = Vec::new();
         let mut seen = 0;
-        let mut pages = self.user_pages_asking_for(attributes_to_get(pool, needed));
-        while let Some(page) = pages.next_page().await? {
-            for mut user in page {
-                seen += 1;
-                user.attributes.retain(|name, _| needed.contains(name));
-                if keep(&user) {
-                    users.push(user);
+        let mut tasks = JoinSet::new();
+        let mut pending = layout.prefixes.into_iter();
+        let mut tick = tokio::time::interval(Duration::from_millis(200));
+        loop {
+            while tasks.len() < layout.chains {
+                let Some(prefix) = pending.next() else { break };
+                let chain = Chain {
+                    client: self.client.clone(),
+                    target: self.target.clone(),
+                    pacer: Arc::clone(&self.pacer),
+                    requests: Arc::clone(&self.requests),
+                    attributes: attributes.clone(),
+                    prefix,
+                    needed: Arc::clone(&needed),
+                    keep: Arc::clone(&keep),
+                    pages: Arc::clone(&pages),
+                };
+                tasks.spawn(chain.run());
+            }
+            if tasks.is_empty() {
+                break;
+            }
+            let joined = tokio::select! {
+                joined = tasks.join_next() => joined,
+                _ = tick.tick() => {
+                    let done = pages.load(Ordering::Relaxed);
+                    progress(ReadProgress { strategy: ReadStrategy::ListAll, done, total: total.max(done) });
+                    continue;
+                }
+            };
+            let Some(joined) = joined else { break };
+            let outcome = joined.map_err(|error| PoolError {
+                action: format!("list users in pool `{}`", self.target.pool_id),
+                reason: "a listing task stopped unexpectedly".to_owned(),
+                code: None,
+                help: "run the command again; this is a bug if it persists".to_owned(),
+                source: Some(Box::new(error)),
+            })?;
+            match outcome {
+                Ok((kept, n)) => {
+                    users.extend(kept);
+                    seen += n;
+                }
+                Err(error) => {
+                    tasks.abort_all();
+                    return Err(error);
                 }
             }
-            progress(ReadProgress {
-                strategy: ReadStrategy::ListAll,
-                done: pages.pages,
-                total: total.max(pages.pages),
-            });
+            let done = pages.load(Ordering::Relaxed);
+            progress(ReadProgress { strategy: ReadStrategy::ListAll, done, total: total.max(done) });
         }
+        // Chains finish in any order; the plan must not depend on it.
+        users.sort_by(|a, b| a.username.cmp(&b.username));
         Ok((users, seen))
     }
 
-    /// One look-up per wanted user, a few at a time.
+    /// One look-up per wanted user, as many in flight as the category's rate needs.
     async fn look_up(
         &self,
         pool: &ObservedPool,
@@ -277,17 +369,19 @@ impl CognitoPool {
         progress: &mut dyn FnMut(ReadProgress),
     ) -> Result<Vec<RemoteUser>, PoolError> {
         let keep = Arc::new(needed.clone());
+        let category = if pool.username_attributes.is_empty() { Category::UserRead } else { Category::UserList };
+        let in_flight = self.pacer.concurrency(category, LATENCY_GUESS);
         let mut tasks = JoinSet::new();
         let mut pending = wanted.users.iter();
         let mut found = Vec::new();
         let mut done = 0;
         loop {
-            while tasks.len() < CONCURRENT_LOOK_UPS {
+            while tasks.len() < in_flight {
                 let Some(user) = pending.next() else { break };
                 let job = LookUp {
                     client: self.client.clone(),
                     target: self.target.clone(),
-                    limiter: Arc::clone(&self.limiter),
+                    pacer: Arc::clone(&self.pacer),
                     username_attributes: pool.username_attributes.clone(),
                     case_sensitive: pool.case_sensitive,
                     user: user.clone(),
@@ -324,33 +418,191 @@ impl CognitoPool {
     }
 }
 
+/// Which walked users to keep: those a declared user can match.
+type Keep = Arc<dyn Fn(&RemoteUser) -> bool + Send + Sync>;
+
+/// Runs futures of one task concurrently and returns their outputs in order.
+async fn join_all<F: std::future::Future>(futures: Vec<F>) -> Vec<F::Output> {
+    let mut futures: Vec<_> = futures.into_iter().map(Box::pin).collect();
+    let mut outputs: Vec<Option<F::Output>> = futures.iter().map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for (future, output) in futures.iter_mut().zip(outputs.iter_mut()) {
+            if output.is_none() {
+                match future.as_mut().poll(cx) {
+                    std::task::Poll::Ready(value) => *output = Some(value),
+                    std::task::Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending { std::task::Poll::Pending } else { std::task::Poll::Ready(()) }
+    })
+    .await;
+    outputs.into_iter().map(|o| o.expect("every future finished")).collect()
+}
+
+/// One `ListUsers` chain over a partition of the pool (`sub ^= "prefix"`; no prefix: the
+/// whole pool), owned so that it can run as a task.
+struct Chain {
+    client: Client,
+    target: Target,
+    pacer: Arc<Pacer>,
+    requests: Counts,
+    attributes: Option<Vec<String>>,
+    prefix: Option<String>,
+    needed: Arc<BTreeSet<String>>,
+    keep: Keep,
+    pages: Arc<AtomicU64>,
+}
+
+/// Times a partition is read again from its start after its pagination token expired.
+const CHAIN_RESTARTS: u32 = 3;
+
+impl Chain {
+    /// The partition's users that `keep` keeps, and how many users it holds.
+    async fn run(self) -> Result<(Vec<RemoteUser>, u64), PoolError> {
+        let filter = self.prefix.as_deref().map(|p| format!("sub ^= \"{p}\""));
+        let mut restarts = 0;
+        'partition: loop {
+            let mut cursor = Cursor::default();
+            let mut kept = Vec::new();
+            let mut seen = 0;
+            loop {
+                let had_token = cursor.token.is_some();
+                let page = fetch_page(
+                    &self.client,
+                    &self.target,
+                    &self.pacer,
+                    &self.requests,
+                    filter.as_deref(),
+                    self.attributes.as_ref(),
+                    &mut cursor,
+                )
+                .await;
+                let page = match page {
+                    Ok(Some(page)) => page,
+                    Ok(None) => return Ok((kept, seen)),
+                    // A pagination token lives an hour [LISTUSERS-GUIDE]: a chain that outlived
+                    // it starts its partition again, not the walk.
+                    Err(error)
+                        if had_token
+                            && error.code.as_deref() == Some("InvalidParameterException")
+                            && restarts < CHAIN_RESTARTS =>
+                    {
+                        restarts += 1;
+                        continue 'partition;
+                    }
+                    Err(error) => return Err(error),
+                };
+                self.pages.fetch_add(1, Ordering::Relaxed);
+                for mut user in page {
+                    seen += 1;
+                    user.attributes.retain(|name, _| self.needed.contains(name));
+                    if (self.keep)(&user) {
+                        kept.push(user);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Where a `ListUsers` chain is.
+#[derive(Debug, Default)]
+struct Cursor {
+    token: Option<String>,
+    previous: Option<String>,
+    done: bool,
+    pages: u64,
+}
+
+/// The next page of a chain, every attribute or `attributes`; `None` after the last page.
+async fn fetch_page(
+    client: &Client,
+    target: &Target,
+    pacer: &Pacer,
+    requests: &Counts,
+    filter: Option<&str>,
+    attributes: Option<&Vec<String>>,
+    cursor: &mut Cursor,
+) -> Result<Option<Vec<RemoteUser>>, PoolError> {
+    if cursor.done {
+        return Ok(None);
+    }
+    let id = &target.pool_id;
+    count(requests, "ListUsers", 1);
+    let token = cursor.token.take();
+    let output = pacer
+        .send(
+            Category::UserList,
+            || {
+                client
+                    .list_users()
+                    .user_pool_id(id)
+                    .limit(super::PAGE_SIZE as i32)
+                    .set_filter(filter.map(str::to_owned))
+                    .set_pagination_token(token.clone())
+                    .set_attributes_to_get(attributes.cloned())
+                    .send()
+            },
+            verdict,
+        )
+        .await
+        .map_err(|e| map_error(target, &format!("list users in pool `{id}`"), "ListUsers", e))?;
+    cursor.pages += 1;
+    let users = output
+        .users()
+        .iter()
+        .map(|user| RemoteUser {
+            username: user.username().unwrap_or_default().to_owned(),
+            attributes: user
+                .attributes()
+                .iter()
+                .filter_map(|a| a.value().map(|v| (a.name().to_owned(), v.to_owned())))
+                .collect(),
+            status: user.user_status().map(|s| s.as_str()).unwrap_or_default().to_owned(),
+            enabled: user.enabled(),
+            groups: BTreeSet::new(),
+        })
+        .collect();
+    match output.pagination_token() {
+        // The same token twice would page forever.
+        Some(next) if Some(next) == cursor.previous.as_deref() => {
+            return Err(PoolError {
+                action: format!("list users in pool `{id}` in {}", target.describe()),
+                reason: format!("the endpoint returned the same pagination token twice, after {} pages", cursor.pages),
+                code: None,
+                help: "check the endpoint: Cognito never repeats a token".to_owned(),
+                source: None,
+            });
+        }
+        Some(next) if !next.is_empty() => {
+            cursor.token = Some(next.to_owned());
+            cursor.previous = cursor.token.clone();
+        }
+        _ => cursor.done = true,
+    }
+    Ok(Some(users))
+}
+
 /// Reading a whole pool for `export`: its settings, then every user with every attribute,
 /// one page at a time, so that the caller writes a page out before the next one is read.
 impl CognitoPool {
     /// The pool's settings (DescribeUserPool and GetCSVHeader), without its users.
     pub async fn describe_pool(&self) -> Result<ObservedPool, PoolError> {
-        self.describe().await
+        self.describe(&[Category::UserList]).await
     }
 
     /// A cursor over every user of the pool, `ListUsers` pages of 60 with every attribute.
     pub fn user_pages(&self) -> UserPages<'_> {
-        self.user_pages_asking_for(None)
-    }
-
-    /// A cursor that sends `AttributesToGet` (see [`attributes_to_get`]).
-    fn user_pages_asking_for(&self, attributes: Option<Vec<String>>) -> UserPages<'_> {
-        UserPages { pool: self, attributes, token: None, previous: None, done: false, pages: 0 }
+        UserPages { pool: self, cursor: Cursor::default(), pages: 0 }
     }
 }
 
 /// Every user of a pool, a `ListUsers` page at a time (see [`CognitoPool::user_pages`]).
 pub struct UserPages<'a> {
     pool: &'a CognitoPool,
-    /// `AttributesToGet`; `None`: every attribute.
-    attributes: Option<Vec<String>>,
-    token: Option<String>,
-    previous: Option<String>,
-    done: bool,
+    cursor: Cursor,
     /// Pages read so far.
     pub pages: u64,
 }
@@ -358,60 +610,11 @@ pub struct UserPages<'a> {
 impl UserPages<'_> {
     /// The next page's users, each with all its attributes; `None` after the last page.
     pub async fn next_page(&mut self) -> Result<Option<Vec<RemoteUser>>, PoolError> {
-        if self.done {
-            return Ok(None);
-        }
         let pool = self.pool;
-        let id = &pool.target.pool_id;
-        pool.limiter.wait().await;
-        pool.count("ListUsers", 1);
-        let output = pool
-            .client
-            .list_users()
-            .user_pool_id(id)
-            .limit(super::PAGE_SIZE as i32)
-            .set_pagination_token(self.token.take())
-            .set_attributes_to_get(self.attributes.clone())
-            .send()
-            .await
-            .map_err(|e| map_error(&pool.target, &format!("list users in pool `{id}`"), "ListUsers", e))?;
-        self.pages += 1;
-        let users = output
-            .users()
-            .iter()
-            .map(|user| RemoteUser {
-                username: user.username().unwrap_or_default().to_owned(),
-                attributes: user
-                    .attributes()
-                    .iter()
-                    .filter_map(|a| a.value().map(|v| (a.name().to_owned(), v.to_owned())))
-                    .collect(),
-                status: user.user_status().map(|s| s.as_str()).unwrap_or_default().to_owned(),
-                enabled: user.enabled(),
-                groups: BTreeSet::new(),
-            })
-            .collect();
-        match output.pagination_token() {
-            // The same token twice would page forever.
-            Some(next) if Some(next) == self.previous.as_deref() => {
-                return Err(PoolError {
-                    action: format!("list users in pool `{id}` in {}", pool.target.describe()),
-                    reason: format!(
-                        "the endpoint returned the same pagination token twice, after {} pages",
-                        self.pages
-                    ),
-                    code: None,
-                    help: "check the endpoint: Cognito never repeats a token".to_owned(),
-                    source: None,
-                });
-            }
-            Some(next) if !next.is_empty() => {
-                self.token = Some(next.to_owned());
-                self.previous = self.token.clone();
-            }
-            _ => self.done = true,
-        }
-        Ok(Some(users))
+        let page =
+            fetch_page(&pool.client, &pool.target, &pool.pacer, &pool.requests, None, None, &mut self.cursor).await?;
+        self.pages = self.cursor.pages;
+        Ok(page)
     }
 }
 
@@ -421,7 +624,7 @@ impl PoolReader for CognitoPool {
         wanted: &Wanted,
         progress: &mut dyn FnMut(ReadProgress),
     ) -> Result<ObservedPool, PoolError> {
-        let mut pool = self.describe().await?;
+        let mut pool = self.describe(&[Category::UserList, Category::UserRead]).await?;
         let cost = wanted.look_up_cost(&pool.username_attributes);
         let strategy = match (self.force, cost) {
             // A look-up that cannot be made (an over-long filter) leaves only the walk.
@@ -437,8 +640,10 @@ impl PoolReader for CognitoPool {
                 // Keep only the pool users a declared user can match; count the others.
                 let keys: HashSet<String> =
                     wanted.users.iter().flat_map(|u| pool.declared_keys(&u.username, &u.sign_in)).collect();
-                let keep = |user: &RemoteUser| pool.remote_keys(user).iter().any(|k| keys.contains(k));
-                let (users, total) = self.walk(&pool, wanted, &needed, &keep, progress).await?;
+                let matcher = pool.clone();
+                let keep: Keep =
+                    Arc::new(move |user: &RemoteUser| matcher.remote_keys(user).iter().any(|k| keys.contains(k)));
+                let (users, total) = self.walk(&pool, &needed, keep, progress).await?;
                 ObservedUsers::All { users, total }
             }
             ReadStrategy::LookUp => {
@@ -469,15 +674,22 @@ impl CognitoPool {
         let mut groups = BTreeMap::new();
         let mut token: Option<String> = None;
         loop {
-            self.limiter.wait().await;
             self.count("ListGroups", 1);
+            let next = token.take();
             let output = self
-                .client
-                .list_groups()
-                .user_pool_id(id)
-                .limit(super::GROUP_PAGE_SIZE as i32)
-                .set_next_token(token.take())
-                .send()
+                .pacer
+                .send(
+                    Category::PoolRead,
+                    || {
+                        self.client
+                            .list_groups()
+                            .user_pool_id(id)
+                            .limit(super::GROUP_PAGE_SIZE as i32)
+                            .set_next_token(next.clone())
+                            .send()
+                    },
+                    verdict,
+                )
                 .await
                 .map_err(|e| map_error(&self.target, &format!("list the groups of pool `{id}`"), "ListGroups", e))?;
             for group in output.groups() {
@@ -505,16 +717,23 @@ impl CognitoPool {
         let mut members = Vec::new();
         let mut token: Option<String> = None;
         loop {
-            self.limiter.wait().await;
             self.count("ListUsersInGroup", 1);
+            let next = token.take();
             let output = self
-                .client
-                .list_users_in_group()
-                .user_pool_id(id)
-                .group_name(group)
-                .limit(super::GROUP_PAGE_SIZE as i32)
-                .set_next_token(token.take())
-                .send()
+                .pacer
+                .send(
+                    Category::UserList,
+                    || {
+                        self.client
+                            .list_users_in_group()
+                            .user_pool_id(id)
+                            .group_name(group)
+                            .limit(super::GROUP_PAGE_SIZE as i32)
+                            .set_next_token(next.clone())
+                            .send()
+                    },
+                    verdict,
+                )
                 .await
                 .map_err(|e| {
                     map_error(
@@ -552,16 +771,23 @@ impl CognitoPool {
         let mut groups = BTreeSet::new();
         let mut token: Option<String> = None;
         loop {
-            self.limiter.wait().await;
             self.count("AdminListGroupsForUser", 1);
+            let next = token.take();
             let result = self
-                .client
-                .admin_list_groups_for_user()
-                .user_pool_id(id)
-                .username(username)
-                .limit(super::GROUP_PAGE_SIZE as i32)
-                .set_next_token(token.take())
-                .send()
+                .pacer
+                .send(
+                    Category::UserRead,
+                    || {
+                        self.client
+                            .admin_list_groups_for_user()
+                            .user_pool_id(id)
+                            .username(username)
+                            .limit(super::GROUP_PAGE_SIZE as i32)
+                            .set_next_token(next.clone())
+                            .send()
+                    },
+                    verdict,
+                )
                 .await;
             let output = match result {
                 Ok(output) => output,
@@ -701,7 +927,7 @@ impl crate::changes::ChangeRunner for CognitoPool {
 struct LookUp {
     client: Client,
     target: Target,
-    limiter: Arc<RateLimiter>,
+    pacer: Arc<Pacer>,
     username_attributes: Vec<String>,
     case_sensitive: bool,
     user: WantedUser,
@@ -714,8 +940,14 @@ impl LookUp {
     async fn run(self) -> LookUpResult {
         let id = &self.target.pool_id;
         if self.username_attributes.is_empty() {
-            self.limiter.wait().await;
-            let result = self.client.admin_get_user().user_pool_id(id).username(&self.user.username).send().await;
+            let result = self
+                .pacer
+                .send(
+                    Category::UserRead,
+                    || self.client.admin_get_user().user_pool_id(id).username(&self.user.username).send(),
+                    verdict,
+                )
+                .await;
             let user = match result {
                 Ok(output) => {
                     let user = remote_user(
@@ -746,15 +978,21 @@ impl LookUp {
         for attribute in &self.username_attributes {
             let Some(value) = self.user.sign_in.get(attribute) else { continue };
             let Some(filter) = filter_for(attribute, value) else { continue };
-            self.limiter.wait().await;
             requests += 1;
             let output = self
-                .client
-                .list_users()
-                .user_pool_id(id)
-                .filter(filter)
-                .limit(super::PAGE_SIZE as i32)
-                .send()
+                .pacer
+                .send(
+                    Category::UserList,
+                    || {
+                        self.client
+                            .list_users()
+                            .user_pool_id(id)
+                            .filter(filter.clone())
+                            .limit(super::PAGE_SIZE as i32)
+                            .send()
+                    },
+                    verdict,
+                )
                 .await
                 .map_err(|e| {
                     map_error(&self.target, &format!("look up users by `{attribute}` in pool `{id}`"), "ListUsers", e)

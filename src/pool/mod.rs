@@ -296,6 +296,55 @@ pub fn walk_cost(estimated: u64) -> u64 {
     estimated.div_ceil(PAGE_SIZE).max(1)
 }
 
+/// How a full walk reads the pool: one `ListUsers` chain per entry of `prefixes` (`None`: the
+/// whole pool; `Some(p)`: the users whose `sub` starts with `p`), at most `chains` at once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WalkLayout {
+    pub prefixes: Vec<Option<String>>,
+    pub chains: usize,
+}
+
+/// Below this many pages a walk is one chain: partitions cost up to a page each.
+pub const PARALLEL_MIN_PAGES: u64 = 64;
+/// Chains read at once: enough to reach the UserList quota at a few hundred milliseconds
+/// a page (30/s × 0.5 s = 15 in flight).
+pub const MAX_CHAINS: usize = 16;
+/// How long a chain may run: a pagination token lives an hour \[LISTUSERS-GUIDE\], so a
+/// partition is small enough to be read well within it.
+pub const CHAIN_LIFETIME: std::time::Duration = std::time::Duration::from_secs(40 * 60);
+
+impl WalkLayout {
+    /// One chain over the whole pool.
+    pub fn single() -> Self {
+        WalkLayout { prefixes: vec![None], chains: 1 }
+    }
+
+    /// The layout for a pool of about `estimated` users read at `rate` pages a second: one
+    /// chain for a small pool; otherwise 16, 256 or 4,096 partitions by the leading hex
+    /// digits of `sub` (a UUID), as few as keep every chain within [`CHAIN_LIFETIME`] when
+    /// [`MAX_CHAINS`] share the rate, started in turn.
+    pub fn for_pool(estimated: u64, rate: f64) -> Self {
+        let pages = walk_cost(estimated);
+        if pages < PARALLEL_MIN_PAGES {
+            return WalkLayout::single();
+        }
+        let rate = rate.max(0.1);
+        let mut digits = 1;
+        while digits < 3 {
+            let partitions = 16u64.pow(digits);
+            let chains = (MAX_CHAINS as u64).min(partitions) as f64;
+            let lifetime = (pages as f64 / partitions as f64) / (rate / chains);
+            if lifetime <= CHAIN_LIFETIME.as_secs_f64() {
+                break;
+            }
+            digits += 1;
+        }
+        let partitions = 16usize.pow(digits);
+        let prefixes = (0..partitions).map(|i| Some(format!("{i:0width$x}", width = digits as usize))).collect();
+        WalkLayout { prefixes, chains: MAX_CHAINS.min(partitions) }
+    }
+}
+
 /// The cheaper way to read: look-ups only when they take fewer requests than a walk. A tie
 /// goes to the walk, which also counts the unmanaged users exactly.
 pub fn choose_strategy(estimated: u64, look_up_cost: Option<u64>) -> ReadStrategy {
@@ -337,6 +386,21 @@ mod tests {
         assert_eq!(choose_membership_strategy(2, 500), MembershipStrategy::GroupWalk);
         assert_eq!(choose_membership_strategy(3, 3), MembershipStrategy::PerUser);
         assert_eq!(choose_membership_strategy(10, 2), MembershipStrategy::PerUser);
+    }
+
+    #[test]
+    fn large_pools_are_walked_in_partitions_that_outlive_no_token() {
+        assert_eq!(WalkLayout::for_pool(1_000, 30.0), WalkLayout::single());
+        let layout = WalkLayout::for_pool(100_000, 30.0);
+        assert_eq!(layout.prefixes.len(), 16);
+        assert_eq!(layout.prefixes[10], Some("a".to_owned()));
+        assert_eq!(layout.chains, 16);
+        // the pool maximum, 40M users: 256 partitions of about 2,600 pages, 16 at a time
+        // at 30/s, each read in about 23 minutes
+        let layout = WalkLayout::for_pool(40_000_000, 30.0);
+        assert_eq!(layout.prefixes.len(), 256);
+        assert_eq!(layout.prefixes[255], Some("ff".to_owned()));
+        assert_eq!(WalkLayout::for_pool(40_000_000, 2.0).prefixes.len(), 4096);
     }
 
     #[test]

@@ -25,7 +25,9 @@ ACCOUNT = "123456789012"
 # Short timings for the suite (restored after tests that change them).
 SUITE_CONFIG = {"rows_per_second": 2000, "pending_seconds": 0.05, "expiry_seconds": 86400,
                 "url_expiry_seconds": 900, "failure_share": 0.5, "stopping_seconds": 0.05,
-                "start_refusal_code": "PreconditionNotMetException", "log_line_numbering": "data_rows"}
+                "start_refusal_code": "PreconditionNotMetException", "log_line_numbering": "data_rows",
+                "latency_ms": 0, "operation_latency_ms": {}, "list_users_per_user_ms": 0,
+                "quotas": {}, "quota_scope": "account", "token_ttl_seconds": 3600}
 
 TRUST = {"Version": "2012-10-17", "Statement": [{
     "Effect": "Allow", "Principal": {"Service": "cognito-idp.amazonaws.com"},

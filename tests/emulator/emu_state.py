@@ -40,6 +40,22 @@ DEFAULT_CONFIG: dict[str, Any] = {
     # "data_rows": the first data row is line 1, as [AWS-SAMPLE] numbers them (default);
     # "header_counted": the header is line 1, the first data row line 2.
     "log_line_numbering": "data_rows",
+    # Latency added to every Cognito request, in milliseconds.
+    "latency_ms": 0.0,
+    # Latency added per operation on top of latency_ms, e.g. {"ListUsers": 80}: a ListUsers
+    # page, an AdminGetUser.
+    "operation_latency_ms": {},
+    # Latency added to a ListUsers page per user it returns (a fuller page takes longer).
+    "list_users_per_user_ms": 0.0,
+    # Request-rate quotas per category, requests per second, e.g. {"UserList": 30}; a
+    # category not named is not enforced. Over quota: TooManyRequestsException (429).
+    "quotas": {},
+    # Whom a quota is shared by: "account" (every caller: the emulator has one account, as
+    # Cognito's quotas are per account and Region) or "access_key" (each key its own, so
+    # that parallel tests do not share).
+    "quota_scope": "account",
+    # Lifetime of a ListUsers pagination token, counted from the chain's first page.
+    "token_ttl_seconds": 3600.0,
 }
 
 # Allowed values of the string switches above.
@@ -102,6 +118,99 @@ CHOICES.update({
     "group_limit_error": ("InvalidParameterException", "LimitExceededException"),
 })
 DEFAULT_CONFIG.update({k: v[0] for k, v in CHOICES.items()})
+
+# Documented quotas [QUOTAS]; the import-job calls' category is not documented (chosen).
+DOCUMENTED_QUOTAS: dict[str, float] = {
+    "UserList": 30, "UserRead": 120, "UserResourceUpdate": 25, "UserUpdate": 25,
+    "UserPoolRead": 15, "UserPoolResourceRead": 20, "UserCreation": 50, "UserImportJob": 5,
+}
+
+# Which category an operation counts against. ListUsers/AdminGetUser/DescribeUserPool from
+# the category descriptions [QUOTAS]; the others are inferences (README table).
+CATEGORY_OF: dict[str, str] = {
+    "ListUsers": "UserList", "ListUsersInGroup": "UserList",
+    "AdminGetUser": "UserRead", "AdminListGroupsForUser": "UserRead",
+    "AdminAddUserToGroup": "UserResourceUpdate", "AdminRemoveUserFromGroup": "UserResourceUpdate",
+    "CreateGroup": "UserResourceUpdate",
+    "AdminDisableUser": "UserUpdate", "AdminEnableUser": "UserUpdate",
+    "AdminUpdateUserAttributes": "UserUpdate",
+    "DescribeUserPool": "UserPoolRead", "GetCSVHeader": "UserPoolRead", "ListGroups": "UserPoolRead",
+    "GetProvisionedLimit": "UserPoolRead", "ListUserPools": "UserPoolRead",
+    "AdminCreateUser": "UserCreation",
+    "CreateUserImportJob": "UserImportJob", "StartUserImportJob": "UserImportJob",
+    "DescribeUserImportJob": "UserImportJob", "ListUserImportJobs": "UserImportJob",
+    "StopUserImportJob": "UserImportJob",
+}
+
+
+class Bucket:
+    """A token bucket of `rate` per second holding at most one second's worth (chosen:
+    Cognito does not document how it measures a second)."""
+
+    def __init__(self, rate: float, now: float):
+        self.rate = rate
+        self.tokens = rate
+        self.last = now
+
+    def take(self, rate: float, now: float) -> bool:
+        if rate != self.rate:
+            self.rate = rate
+        self.tokens = min(self.rate, self.tokens + (now - self.last) * self.rate)
+        self.last = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return True
+        return False
+
+
+BUCKETS: dict[tuple[str, str], Bucket] = {}
+
+
+def over_quota(access_key: str, operation: str) -> bool:
+    """Whether this request exceeds its category's quota (one token taken when not)."""
+    import time
+    with LOCK:
+        # An access key's own quotas (its faults' "quotas") win over the global ones, so
+        # that one test can enforce quotas without slowing its neighbours.
+        own = FAULTS.get(access_key)
+        own_quotas = own.spec.get("quotas") if own is not None else None
+        quotas = own_quotas if isinstance(own_quotas, dict) else CONFIG["quotas"]
+        category = CATEGORY_OF.get(operation)
+        if not quotas or category not in quotas:
+            return False
+        scope = access_key if own_quotas is not None or CONFIG["quota_scope"] == "access_key" else "account"
+        now = time.monotonic()
+        rate = float(quotas[category])
+        bucket = BUCKETS.get((scope, category))
+        if bucket is None:
+            bucket = BUCKETS[(scope, category)] = Bucket(rate, now)
+        return not bucket.take(rate, now)
+
+
+def quotas_of(access_key: str) -> dict[str, Any]:
+    """The quotas enforced for this caller: its own (faults' "quotas"), else the global."""
+    with LOCK:
+        own = FAULTS.get(access_key)
+        own_quotas = own.spec.get("quotas") if own is not None else None
+        return own_quotas if isinstance(own_quotas, dict) else CONFIG["quotas"]
+
+
+def provisioned_limit(access_key: str, category: str) -> tuple[float, float] | None:
+    """(ProvisionedLimitValue, FreeLimitValue) of a category: the enforced quota when one
+    is configured, else the documented one."""
+    with LOCK:
+        free = DOCUMENTED_QUOTAS.get(category)
+        if free is None:
+            return None
+        return float(quotas_of(access_key).get(category, free)), float(free)
+
+
+def latency_seconds(operation: str, users: int = 0) -> float:
+    with LOCK:
+        ms = CONFIG["latency_ms"] + float(CONFIG["operation_latency_ms"].get(operation, 0))
+        if operation == "ListUsers":
+            ms += CONFIG["list_users_per_user_ms"] * users
+        return ms / 1000.0
 CONFIG: dict[str, Any] = dict(DEFAULT_CONFIG)
 
 
@@ -161,6 +270,8 @@ COUNTS: dict[str, dict[str, int]] = {}
 def set_faults(access_key: str, spec: dict[str, Any]) -> None:
     with LOCK:
         FAULTS[access_key] = Faults(spec)
+        for key in [k for k in BUCKETS if k[0] == access_key]:
+            del BUCKETS[key]
 
 
 def clear_faults(access_key: str) -> None:
@@ -207,6 +318,9 @@ def cfg(key: str) -> Any:
 
 def update_config(values: dict[str, Any]) -> dict[str, Any]:
     with LOCK:
+        if "quota_scope" in values and values["quota_scope"] not in (None, "account", "access_key"):
+            raise ValueError("quota_scope: account or access_key")
+        BUCKETS.clear()
         for k, v in values.items():
             if k not in DEFAULT_CONFIG:
                 raise KeyError(k)
@@ -221,6 +335,7 @@ def reset_config() -> dict[str, Any]:
     with LOCK:
         CONFIG.clear()
         CONFIG.update(DEFAULT_CONFIG)
+        BUCKETS.clear()
         return dict(CONFIG)
 
 

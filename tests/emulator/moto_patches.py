@@ -13,12 +13,14 @@ from __future__ import annotations
 import base64
 import json
 import re
+import time
 from typing import Any
 
 from moto.cognitoidp import models as cm
 from moto.cognitoidp.responses import CognitoIdpResponse
 
 from cognito_import import CognitoError, invalid, limit_exceeded
+from emu_state import cfg
 
 
 # 1. SchemaAttributes. moto keeps ONLY the attributes passed in CreateUserPool's Schema
@@ -145,14 +147,20 @@ def list_users(self) -> str:
     users = _filter_users(snap, filt) if filt else snap
     total = len(users)
     start = 0
+    chain_started = time.time()
     if token:
         try:
             decoded = json.loads(base64.urlsafe_b64decode(token.encode()))
             start, key = int(decoded["i"]), decoded["u"]
+            chain_started = float(decoded.get("s", chain_started))
             if decoded.get("f") != (filt or "") or decoded.get("p") != pool_id:
                 raise ValueError
         except Exception:
             raise invalid("Invalid pagination token.")
+        # A token lives an hour [LISTUSERS-GUIDE], counted here from the chain's first page
+        # and answered InvalidParameterException (both chosen: undocumented).
+        if time.time() - chain_started > float(cfg("token_ttl_seconds")):
+            raise invalid("Pagination token has expired.")
         # the user at the saved position may have moved (deletions): find it again
         if not (start < total and users[start].username == key):
             keys = [u.username for u in users]
@@ -163,7 +171,8 @@ def list_users(self) -> str:
     nxt = start + page_size
     if nxt < total:
         out["PaginationToken"] = base64.urlsafe_b64encode(json.dumps(
-            {"i": nxt, "u": users[nxt].username, "f": filt or "", "p": pool_id}).encode()).decode()
+            {"i": nxt, "u": users[nxt].username, "f": filt or "", "p": pool_id,
+             "s": chain_started}).encode()).decode()
     return json.dumps(out)
 
 

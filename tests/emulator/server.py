@@ -126,6 +126,29 @@ def _fault_response(start_response, service: str, operation: str, kind: str):
                   {"Content-Type": "application/x-amz-json-1.1", "x-amzn-ErrorType": code})
 
 
+def _provisioned_limit(start_response, body: bytes, akid: str):
+    """GetProvisionedLimit [MODEL] (moto lacks it): `LimitClass` API_CATEGORY with a
+    `Category` attribute; the value is the quota the emulator enforces for that category, or
+    the documented one. An unknown category: InvalidParameterException (chosen)."""
+    try:
+        request = json.loads(body or b"{}")
+        definition = request["LimitDefinition"]
+        category = definition.get("Attributes", {}).get("Category", "")
+        limit_class = definition.get("LimitClass")
+    except (ValueError, KeyError, AttributeError):
+        limit_class, category, definition = None, "", {}
+    values = st.provisioned_limit(akid, category) if limit_class == "API_CATEGORY" else None
+    if values is None:
+        code = "InvalidParameterException"
+        return _reply(start_response, 400, json.dumps({
+            "__type": code, "message": f"Unknown limit definition: {limit_class} {category}"}),
+            {"Content-Type": "application/x-amz-json-1.1", "x-amzn-ErrorType": code})
+    provisioned, free = values
+    out = {"Limit": {"LimitDefinition": definition, "ProvisionedLimitValue": int(provisioned),
+                     "FreeLimitValue": int(free)}}
+    return _reply(start_response, 200, json.dumps(out), {"Content-Type": "application/x-amz-json-1.1"})
+
+
 # ----------------------------------------------------------------------------------
 # Control API
 # ----------------------------------------------------------------------------------
@@ -149,7 +172,8 @@ def _control(environ, start_response, body: bytes):
             if not isinstance(payload, dict):
                 return _json(start_response, 400, {"error": "body must be a JSON object"})
             known = {"throttle", "server_error", "fail_upload", "slow_start_seconds", "fail_job",
-                     "fail_rows", "role_propagation_seconds", "seed", *st.CHOICES}
+                     "fail_rows", "role_propagation_seconds", "seed", "deny", "quotas",
+                     *st.CHOICES}
             unknown = sorted(set(payload) - known)
             if unknown:
                 return _json(start_response, 400, {"error": f"unknown fault(s): {unknown}"})
@@ -296,7 +320,31 @@ class Emulator:
             return _fault_response(start_response, service, op, "throttle")
         if st.take_fault(akid, "server_error", op):
             return _fault_response(start_response, service, op, "server_error")
-        return self.moto(environ, start_response)
+        if service != "cognito-idp":
+            return self.moto(environ, start_response)
+        if op in (st.fault_value(akid, "deny") or []):
+            code = "AccessDeniedException"
+            return _reply(start_response, 400, json.dumps({
+                "__type": code, "message": f"User is not authorized to perform: cognito-idp:{op}"}),
+                {"Content-Type": "application/x-amz-json-1.1", "x-amzn-ErrorType": code})
+        fixed = st.latency_seconds("")
+        if st.over_quota(akid, op):
+            st.count(akid, "Throttled")
+            time.sleep(fixed)
+            return _fault_response(start_response, service, op, "throttle")
+        if op == "GetProvisionedLimit":
+            time.sleep(st.latency_seconds(op))
+            return _provisioned_limit(start_response, body, akid)
+        if op != "ListUsers":
+            time.sleep(st.latency_seconds(op))
+            return self.moto(environ, start_response)
+        # A ListUsers page's latency may grow with the users it holds: answer, then wait.
+        status_headers: list = []
+        chunks = b"".join(self.moto(environ, lambda status, headers, exc=None: status_headers.append(
+            (status, headers)) or (lambda _data: None)))
+        time.sleep(st.latency_seconds(op, chunks.count(b'"Username"')))
+        start_response(*status_headers[0])
+        return [chunks]
 
     def _upload(self, environ, start_response, job_id: str):
         body = _read_body(environ)

@@ -10,6 +10,7 @@ mod export;
 mod groups;
 mod hostile;
 mod jobs;
+mod pace;
 mod plan;
 mod policies;
 mod role;

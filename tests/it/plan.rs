@@ -13,13 +13,13 @@ fn manifest(pool_id: &str, users: &str) -> String {
 }
 
 /// Runs `plan` with `args` on a manifest holding `users`.
-fn plan(account: &TestAccount, ws: &Workspace, pool_id: &str, users: &str, args: &[&str]) -> Run {
+pub(crate) fn plan(account: &TestAccount, ws: &Workspace, pool_id: &str, users: &str, args: &[&str]) -> Run {
     let path = ws.write("users.yaml", &manifest(pool_id, users));
     account.cognito_sync().arg("plan").arg(&path).args(args).output().expect("run cognito-sync").into()
 }
 
 /// `plan --format json --show-pii`, parsed; fails the test on an unexpected exit code.
-fn plan_json(account: &TestAccount, ws: &Workspace, pool_id: &str, users: &str, extra: &[&str]) -> Value {
+pub(crate) fn plan_json(account: &TestAccount, ws: &Workspace, pool_id: &str, users: &str, extra: &[&str]) -> Value {
     let mut args = vec!["--format", "json", "--show-pii"];
     args.extend_from_slice(extra);
     let run = plan(account, ws, pool_id, users, &args);
@@ -27,12 +27,12 @@ fn plan_json(account: &TestAccount, ws: &Workspace, pool_id: &str, users: &str, 
     serde_json::from_str(&run.stdout).expect("plan JSON")
 }
 
-fn names(plan: &Value, class: &str) -> Vec<String> {
+pub(crate) fn names(plan: &Value, class: &str) -> Vec<String> {
     plan[class].as_array().unwrap().iter().map(|u| u["username"].as_str().unwrap().to_owned()).collect()
 }
 
 /// The requests made with this account since the last reset, without the zero entries.
-fn counts(account: &TestAccount) -> BTreeMap<String, u64> {
+pub(crate) fn counts(account: &TestAccount) -> BTreeMap<String, u64> {
     emulator().counts(account).into_iter().filter(|(_, n)| *n > 0).collect()
 }
 
@@ -48,7 +48,7 @@ fn add_users(account: &TestAccount, pool_id: &str, prefix: &str, count: usize, a
 }
 
 /// The plan without what legitimately depends on how the pool was read.
-fn comparable(mut plan: Value) -> Value {
+pub(crate) fn comparable(mut plan: Value) -> Value {
     plan["pool"]["read_strategy"] = Value::Null;
     plan["summary"]["unmanaged_exact"] = Value::Null;
     plan["notes"] = Value::Null;
@@ -87,7 +87,10 @@ fn sorts_users_into_import_sync_drift_and_unmanaged_with_one_page() {
     assert_eq!(plan["pool"]["read_strategy"], "list_all");
     assert_eq!(plan["only_creates_users"], true);
     // 5 users: one page is fewer requests than three look-ups.
-    expect_counts(&account, &[("DescribeUserPool", 1), ("GetCSVHeader", 1), ("ListUsers", 1)]);
+    expect_counts(
+        &account,
+        &[("DescribeUserPool", 1), ("GetCSVHeader", 1), ("GetProvisionedLimit", 2), ("ListUsers", 1)],
+    );
 }
 
 #[test]
@@ -136,12 +139,18 @@ fn both_read_strategies_give_the_same_plan_with_the_fewest_requests() {
     let looked_up = plan_json(&account, &ws, &pool_id, users, &[]);
     assert_eq!(looked_up["pool"]["read_strategy"], "look_up");
     // 3 declared users < 5 pages.
-    expect_counts(&account, &[("AdminGetUser", 3), ("DescribeUserPool", 1), ("GetCSVHeader", 1)]);
+    expect_counts(
+        &account,
+        &[("AdminGetUser", 3), ("DescribeUserPool", 1), ("GetCSVHeader", 1), ("GetProvisionedLimit", 2)],
+    );
 
     emulator().reset_counts(&account);
     let walked = plan_json(&account, &ws, &pool_id, users, &["--read", "list-all"]);
     assert_eq!(walked["pool"]["read_strategy"], "list_all");
-    expect_counts(&account, &[("DescribeUserPool", 1), ("GetCSVHeader", 1), ("ListUsers", 5)]);
+    expect_counts(
+        &account,
+        &[("DescribeUserPool", 1), ("GetCSVHeader", 1), ("GetProvisionedLimit", 2), ("ListUsers", 5)],
+    );
 
     assert_eq!(names(&walked, "to_import"), ["newbie"]);
     assert_eq!(names(&walked, "in_sync"), ["user000007"]);
@@ -156,7 +165,10 @@ fn both_read_strategies_give_the_same_plan_with_the_fewest_requests() {
     let plan = plan_json(&account, &ws, &pool_id, &six, &[]);
     assert_eq!(plan["pool"]["read_strategy"], "list_all");
     assert_eq!(names(&plan, "in_sync").len(), 6);
-    expect_counts(&account, &[("DescribeUserPool", 1), ("GetCSVHeader", 1), ("ListUsers", 5)]);
+    expect_counts(
+        &account,
+        &[("DescribeUserPool", 1), ("GetCSVHeader", 1), ("GetProvisionedLimit", 2), ("ListUsers", 5)],
+    );
 }
 
 #[test]
@@ -192,7 +204,10 @@ fn a_pool_that_signs_in_by_email_is_matched_by_email() {
     emulator().reset_counts(&account);
     let looked_up = plan_json(&account, &ws, &pool_id, users, &[]);
     // Two filtered ListUsers (one per declared email) beat ceil(200/60) = 4 pages.
-    expect_counts(&account, &[("DescribeUserPool", 1), ("GetCSVHeader", 1), ("ListUsers", 2)]);
+    expect_counts(
+        &account,
+        &[("DescribeUserPool", 1), ("GetCSVHeader", 1), ("GetProvisionedLimit", 2), ("ListUsers", 2)],
+    );
     let walked = plan_json(&account, &ws, &pool_id, users, &["--read", "list-all"]);
     for plan in [&looked_up, &walked] {
         assert_eq!(names(plan, "in_sync"), ["user000003"]);

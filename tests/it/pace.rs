@@ -1,0 +1,112 @@
+//! Pacing against the emulator: parallel walks give the sequential plan, quotas are
+//! honoured with retries, the account's quotas are read when permitted.
+
+use serde_json::json;
+
+use crate::common::Workspace;
+use crate::common::emulator::emulator;
+use crate::plan::{comparable, counts, names, plan, plan_json};
+
+/// Four thousand users: a walk of 67 pages, above the one-chain threshold.
+const POOL: usize = 4000;
+
+fn declared() -> String {
+    let mut users: String = (0..POOL)
+        .step_by(397)
+        .map(|i| format!("  - username: user{i:06}\n    email: user{i:06}@example.com\n"))
+        .collect();
+    users.push_str("  - username: user000001\n    email: someone.else@example.com\n");
+    users.push_str("  - username: newcomer\n    email: newcomer@example.com\n");
+    users
+}
+
+#[test]
+fn a_partitioned_walk_gives_the_sequential_plan() {
+    let account = emulator().account("pace-walk");
+    let pool_id = emulator().seed_pool(&account, "pace-walk", POOL, &[]);
+    let ws = Workspace::new();
+    let users = declared();
+
+    emulator().reset_counts(&account);
+    let one_chain = plan_json(&account, &ws, &pool_id, &users, &["--read", "list-one-chain"]);
+    assert_eq!(counts(&account)["ListUsers"], 67);
+
+    emulator().reset_counts(&account);
+    let partitioned = plan_json(&account, &ws, &pool_id, &users, &["--read", "list-all"]);
+    let list_users = counts(&account)["ListUsers"];
+    // 16 partitions of about 250 users: 5 pages each, a partial page per partition at most
+    assert!((67..=67 + 16).contains(&list_users), "{list_users}");
+
+    assert_eq!(one_chain, partitioned);
+    assert_eq!(names(&partitioned, "to_import"), ["newcomer"]);
+    assert_eq!(names(&partitioned, "drifted"), ["user000001"]);
+    assert_eq!(names(&partitioned, "in_sync").len(), 11);
+    assert_eq!(partitioned["summary"]["unmanaged"], POOL - 12);
+
+    // and the look-ups agree too
+    let looked_up = plan_json(&account, &ws, &pool_id, &users, &["--read", "look-up"]);
+    assert_eq!(comparable(looked_up), comparable(partitioned));
+}
+
+#[test]
+fn an_enforced_quota_slows_the_run_down_and_never_fails_it() {
+    let account = emulator().account("pace-quota");
+    let pool_id = emulator().seed_pool(&account, "pace-quota", POOL, &[]);
+    let ws = Workspace::new();
+    let users = declared();
+    let calm = plan_json(&account, &ws, &pool_id, &users, &["--read", "list-all"]);
+
+    // The account allows 10 ListUsers a second; the run is told to send 40.
+    emulator().set_faults(&account, json!({"quotas": {"UserList": 10, "UserRead": 20}}));
+    emulator().reset_counts(&account);
+    let run = plan(
+        &account,
+        &ws,
+        &pool_id,
+        &users,
+        &["--format", "json", "--show-pii", "-v", "--read", "list-all", "--max-rps", "user-list=40"],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let throttled: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let counts = counts(&account);
+    assert!(counts.get("Throttled").copied().unwrap_or(0) > 0, "{counts:?}");
+    assert_eq!(throttled, calm);
+    assert!(run.stderr.contains("pace: UserList: throttled, slowing to"), "{}", run.stderr);
+    assert!(run.stderr.contains("throttled,"), "the summary counts them: {}", run.stderr);
+
+    // Without an explicit rate, the account's quota (GetProvisionedLimit) sets the pace:
+    // half of 20 AdminGetUser a second, and nothing is throttled.
+    emulator().reset_counts(&account);
+    let run = plan(&account, &ws, &pool_id, &users, &["--format", "json", "--show-pii", "-v", "--read", "look-up"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stderr.contains("pace: UserRead: the account's quota is 20/s, using up to 10/s"), "{}", run.stderr);
+    assert_eq!(crate::plan::counts(&account).get("Throttled"), None);
+    emulator().set_faults(&account, json!({}));
+}
+
+#[test]
+fn a_caller_that_may_not_read_the_quotas_keeps_the_documented_ones() {
+    let account = emulator().account("pace-deny");
+    let pool_id = emulator().seed_pool(&account, "pace-deny", 30, &[]);
+    let ws = Workspace::new();
+    emulator().set_faults(&account, json!({"deny": ["GetProvisionedLimit"]}));
+    let users = "  - username: user000003\n    email: user000003@example.com\n";
+    let quiet = plan(&account, &ws, &pool_id, users, &[]);
+    assert_eq!(quiet.code, 0, "{}", quiet.stderr);
+    assert!(!quiet.stderr.contains("AccessDenied"), "quietly: {}", quiet.stderr);
+    let verbose = plan(&account, &ws, &pool_id, users, &["-v"]);
+    assert_eq!(verbose.code, 0, "{}", verbose.stderr);
+    assert!(
+        verbose.stderr.contains(
+            "pace: UserList: the account's quota is not readable (AccessDeniedException); assuming the documented 30/s"
+        ),
+        "{}",
+        verbose.stderr
+    );
+    assert!(
+        verbose.stderr.contains("pace: UserPoolRead: 4 requests at up to 7.5/s (documented quota 15/s)"),
+        "{}",
+        verbose.stderr
+    );
+    emulator().set_faults(&account, json!({}));
+}
