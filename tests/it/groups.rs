@@ -243,3 +243,183 @@ fn plan_apply_plan_creates_groups_sets_state_adds_memberships_then_nothing() {
         assert_eq!(counts.get(operation), None, "{operation}: {counts:?}");
     }
 }
+
+#[test]
+fn a_user_whose_import_failed_gets_no_change_and_is_reported() {
+    let (account, pool_id) = seeded("groups-failed");
+    let ws = Workspace::new();
+    ws.write("users.yaml", &manifest(&pool_id));
+    emulator().set_faults(&account, json!({"fail_rows": ["newbie"]}));
+    emulator().reset_counts(&account);
+    let apply = run(&account, &ws, &["apply", "--yes"], &[]);
+    assert_eq!(apply.code, 1, "stdout:\n{}\nstderr:\n{}", apply.stdout, apply.stderr);
+    assert!(
+        apply
+            .stdout
+            .contains("  missing `newbie` is not in the pool (its import failed): no group or state change was sent\n"),
+        "{}",
+        apply.stdout
+    );
+    // The others' changes went through; newbie's did not go out at all.
+    let sent = counts(&account);
+    assert_eq!(sent.get("AdminAddUserToGroup"), Some(&2), "{sent:?}");
+    assert_eq!(sent.get("AdminDisableUser"), Some(&1), "{sent:?}");
+    expect_users(&account, &pool_id, &DECLARED[..6]);
+    assert!(!users_state(&account, &pool_id).contains_key("newbie"));
+}
+
+#[test]
+fn throttling_of_the_second_phase_is_retried() {
+    let (account, pool_id) = seeded("groups-throttle");
+    let ws = Workspace::new();
+    ws.write("users.yaml", &manifest(&pool_id));
+    emulator().set_faults(
+        &account,
+        json!({"throttle": {"operations": ["AdminAddUserToGroup", "AdminDisableUser", "CreateGroup"], "count": 4}}),
+    );
+    emulator().reset_counts(&account);
+    let apply = run(&account, &ws, &["apply", "--yes"], &[]);
+    assert_eq!(apply.code, 0, "stdout:\n{}\nstderr:\n{}", apply.stdout, apply.stderr);
+    assert!(apply.stdout.contains("Second phase: 7 done, 0 failed\n"), "{}", apply.stdout);
+    let sent = counts(&account);
+    let throttled_ops: u64 = ["AdminAddUserToGroup", "AdminDisableUser", "CreateGroup"]
+        .iter()
+        .map(|op| sent.get(*op).copied().unwrap_or(0))
+        .sum();
+    // 6 changes of these kinds, plus the 4 throttled attempts retried.
+    assert_eq!(throttled_ops, 6 + 4, "{sent:?}");
+    expect_users(&account, &pool_id, DECLARED);
+}
+
+#[test]
+fn max_changes_refuses_before_any_change() {
+    let (account, pool_id) = seeded("groups-max");
+    let ws = Workspace::new();
+    ws.write("users.yaml", &manifest(&pool_id));
+    emulator().reset_counts(&account);
+    let refused = run(&account, &ws, &["apply", "--yes", "--max-changes", "3"], &[]);
+    assert_eq!(refused.code, 1, "{}", refused.stdout);
+    assert!(
+        refused.stderr.contains("refusing 4 changes to existing users: `--max-changes` is 3"),
+        "{}",
+        refused.stderr
+    );
+    let sent = counts(&account);
+    for operation in ["CreateGroup", "AdminDisableUser", "AdminAddUserToGroup", "CreateUserImportJob", "CreateRole"] {
+        assert_eq!(sent.get(operation), None, "{operation}: {sent:?}");
+    }
+    let allowed = run(&account, &ws, &["apply", "--yes", "--max-changes", "4"], &[]);
+    assert_eq!(allowed.code, 0, "{}", allowed.stderr);
+    expect_users(&account, &pool_id, DECLARED);
+}
+
+#[test]
+fn a_saved_plan_carries_the_second_phase_under_its_digest() {
+    let (account, pool_id) = seeded("groups-saved");
+    let ws = Workspace::new();
+    ws.write("users.yaml", &manifest(&pool_id));
+    let plan = run(&account, &ws, &["plan", "-o", "plan.json"], &[]);
+    assert_eq!(plan.code, 0, "{}", plan.stderr);
+    let saved: Value = serde_json::from_str(&std::fs::read_to_string(ws.path().join("plan.json")).unwrap()).unwrap();
+    assert_eq!(saved["post_import"].as_array().unwrap().len(), 1 + 1 + 3, "{}", saved["post_import"]);
+    // An edit of the second phase is refused before any request.
+    let mut edited = saved.clone();
+    edited["post_import"][1]["groups"] = json!(["admins", "staff"]);
+    ws.write("edited.json", &edited.to_string());
+    let refused = run(&account, &ws, &["apply", "edited.json", "--yes"], &[]);
+    assert_eq!(refused.code, 1);
+    assert!(refused.stderr.contains("was changed after it was made"), "{}", refused.stderr);
+    // The manifest may change: the saved plan is what was reviewed.
+    ws.write("users.yaml", "not: a manifest\n");
+    let apply = run(&account, &ws, &["apply", "plan.json", "--yes"], &[]);
+    assert_eq!(apply.code, 0, "stdout:\n{}\nstderr:\n{}", apply.stdout, apply.stderr);
+    expect_users(&account, &pool_id, DECLARED);
+}
+
+#[test]
+fn email_sign_in_pools_change_the_pool_username() {
+    let account = emulator().account("groups-email");
+    let pool_id = emulator().seed_pool(&account, "groups-email", 2, &["--username-attributes", "email"]);
+    let ws = Workspace::new();
+    ws.write(
+        "users.yaml",
+        &format!(
+            "version: 1
+pool:
+  id: {pool_id}
+import:
+  role: cs-groups-{pool_id}
+defaults:
+  email_verified: true
+groups:
+  staff:
+users:
+  - username: first
+    email: user000000@example.com
+    groups: [staff]
+  - username: second
+    email: user000001@example.com
+    enabled: false
+  - username: alice
+    email: alice@example.com
+    enabled: false
+    groups: [staff]
+"
+        ),
+    );
+    let apply = run(&account, &ws, &["apply", "--yes"], &[]);
+    assert_eq!(apply.code, 0, "stdout:\n{}\nstderr:\n{}", apply.stdout, apply.stderr);
+    let state = pool_state(&account, &pool_id);
+    let by_email: BTreeMap<String, (bool, Vec<String>)> = state["users"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(name, u)| {
+            // Usernames are UUIDs here: nothing is addressed by the declared name.
+            assert!(!["first", "second", "alice"].contains(&name.as_str()), "{name}");
+            let groups = u["groups"].as_array().unwrap().iter().map(|g| g.as_str().unwrap().to_owned()).collect();
+            (u["attributes"]["email"].as_str().unwrap().to_owned(), (u["enabled"].as_bool().unwrap(), groups))
+        })
+        .collect();
+    assert_eq!(by_email["user000000@example.com"], (true, vec!["staff".to_owned()]));
+    assert_eq!(by_email["user000001@example.com"], (false, vec![]));
+    assert_eq!(by_email["alice@example.com"], (false, vec!["staff".to_owned()]));
+    let again = run(&account, &ws, &["plan", "--detailed-exitcode"], &[]);
+    assert_eq!(again.code, 0, "{}\n{}", again.stdout, again.stderr);
+}
+
+#[test]
+fn apply_killed_in_the_second_phase_resumes_without_repeating() {
+    let account = emulator().account("groups-kill");
+    let pool_id = emulator().seed_pool(&account, "groups-kill", 40, &[]);
+    let ws = Workspace::new();
+    let mut text = format!(
+        "version: 1\npool:\n  id: {pool_id}\nimport:\n  role: cs-groups-{pool_id}\ndefaults:\n  email_verified: true\n  groups: [a, b]\ngroups:\n  a:\n  b:\nusers:\n"
+    );
+    for i in 0..40 {
+        text.push_str(&format!("  - username: user{i:06}\n    email: user{i:06}@example.com\n"));
+    }
+    ws.write("users.yaml", &text);
+    emulator().reset_counts(&account);
+    // 2 groups + 80 memberships at 10 a second: about 8 seconds; killed after about 2.
+    let mut child = account.spawn(ws.path(), &["apply", "--yes"]);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while account.count("AdminAddUserToGroup") < 10 {
+        assert!(std::time::Instant::now() < deadline, "the second phase did not start");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let before = account.count("AdminAddUserToGroup");
+    assert!(before < 80, "killed too late: {before}");
+    let again = run(&account, &ws, &["apply", "--yes"], &[]);
+    assert_eq!(again.code, 0, "stdout:\n{}\nstderr:\n{}", again.stdout, again.stderr);
+    // Nothing twice, nothing lost.
+    assert_eq!(account.count("AdminAddUserToGroup"), 80);
+    assert_eq!(account.count("CreateGroup"), 2);
+    let state = users_state(&account, &pool_id);
+    assert!(
+        state.values().all(|(enabled, groups)| *enabled && groups == &["a".to_owned(), "b".to_owned()]),
+        "{state:?}"
+    );
+}
