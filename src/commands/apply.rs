@@ -186,8 +186,7 @@ async fn apply(
             printer.status("apply cancelled: nothing was changed");
             return Ok(ExitStatus::Failure);
         }
-        let phase =
-            super::second_phase::run(&second, &work.pool_id, &work.region, settings, args.max_rps, printer).await?;
+        let phase = super::second_phase::run(&second, &work.pool_id, &work.region, settings, &pacer, printer).await?;
         let outcome = Outcome { jobs: Vec::new(), verified: Some(Vec::new()) };
         let rendered = match args.format {
             ReportFormat::Json => json_report(&work.pool_id, &outcome, &phase)?,
@@ -235,7 +234,7 @@ async fn apply(
     }
     // The second phase, after the import and its read-back: only users the pool holds now
     // get changes (SPEC §8).
-    let phase = super::second_phase::run(&second, &work.pool_id, &work.region, settings, args.max_rps, printer).await?;
+    let phase = super::second_phase::run(&second, &work.pool_id, &work.region, settings, &pacer, printer).await?;
     let rendered = match args.format {
         ReportFormat::Json => json_report(&work.pool_id, &outcome, &phase)?,
         ReportFormat::Text => {

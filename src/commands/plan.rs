@@ -70,9 +70,9 @@ pub(crate) async fn read_back(
     region: &str,
     wanted: &Wanted,
     settings: &Settings,
-    max_rps: u32,
+    pacer: &std::sync::Arc<crate::pace::Pacer>,
 ) -> miette::Result<ObservedPool> {
-    Ok(observe(pool_id, region, wanted, settings, max_rps, None).await?)
+    Ok(observe(pool_id, region, wanted, settings, pacer, crate::cli::ReadChoice::Auto).await?)
 }
 
 /// One snapshot of the pool, with progress on stderr and the request count with `-v`.

@@ -13,12 +13,6 @@ use crate::output::{Paint, Printer, Role};
 use crate::pool::aws::CognitoPool;
 use crate::settings::Settings;
 
-/// Requests per second of the second phase by default: Cognito allows AdminAddUserToGroup,
-/// AdminDisableUser and their kind 25 per second per account and region (UserResourceUpdate
-/// / UserUpdate, not adjustable), shared with the production app. \[QUOTAS\] `--max-rps`
-/// lowers it further.
-pub const DEFAULT_CHANGE_RPS: u32 = 10;
-
 /// One change and how it went.
 #[derive(Debug, Clone, Serialize)]
 pub struct ChangeResult {
@@ -55,7 +49,7 @@ pub async fn run(
     pool_id: &str,
     region: &str,
     settings: &Settings,
-    max_rps: u32,
+    pacer: &std::sync::Arc<crate::pace::Pacer>,
     printer: &Printer,
 ) -> miette::Result<PhaseReport> {
     let mut report = PhaseReport::default();
@@ -64,7 +58,7 @@ pub async fn run(
     }
     // The pool, not the plan, says what is left: a failed import gets no change, and a
     // re-run after an interruption sends only what is missing.
-    let pool = super::plan::read_back(pool_id, region, &target.wanted(), settings, max_rps).await?;
+    let pool = super::plan::read_back(pool_id, region, &target.wanted(), settings, pacer).await?;
     let pending = pending(target, &pool);
     report.missing_users = pending.missing;
     report.pending = pending.changes.len();
@@ -75,7 +69,9 @@ pub async fn run(
         "second phase: {} in pool `{pool_id}` (groups, enabled state, memberships)",
         crate::output::plural(pending.changes.len() as u64, "change", "changes")
     ));
-    let runner = CognitoPool::connect(&settings.aws, pool_id, region, max_rps.min(DEFAULT_CHANGE_RPS)).await?;
+    // Paced under UserResourceUpdate / UserUpdate (25/s per account, shared with the app):
+    // the run's pacer takes its share of each, and slows down on throttling.
+    let runner = CognitoPool::connect(&settings.aws, pool_id, region, std::sync::Arc::clone(pacer)).await?;
     let total = pending.changes.len() as u64;
     let mut progress = Progress::new(settings, Some(total), "second phase");
     for (i, change) in pending.changes.iter().enumerate() {

@@ -852,72 +852,91 @@ impl CognitoPool {
 }
 
 /// The second phase of apply (SPEC §8): CreateGroup, AdminDisableUser / AdminEnableUser and
-/// AdminAddUserToGroup, each idempotent, spaced by the reader's limiter (a `CognitoPool`
-/// connected for changes runs at the change rate) and retried on throttling by the SDK.
+/// AdminAddUserToGroup, each idempotent, paced by the run's pacer under their quota
+/// categories (UserResourceUpdate, UserUpdate: 25/s per account, shared with the app),
+/// which retries throttling.
 impl crate::changes::ChangeRunner for CognitoPool {
     async fn run(&self, change: &crate::changes::Change) -> Result<(), crate::changes::ChangeError> {
         use crate::changes::{Change, ChangeError};
+        fn failed<E: ProvideErrorMetadata + std::error::Error, R: std::fmt::Debug>(
+            error: &SdkError<E, R>,
+        ) -> ChangeError {
+            ChangeError {
+                code: error.code().map(str::to_owned),
+                message: error.message().map_or_else(|| error.to_string(), str::to_owned),
+            }
+        }
         let id = &self.target.pool_id;
-        self.limiter.wait().await;
-        let failed = |code: Option<&str>, message: Option<&str>| ChangeError {
-            code: code.map(str::to_owned),
-            message: message.unwrap_or("the request failed").to_owned(),
-        };
         match change {
             Change::CreateGroup(group) => {
                 self.count("CreateGroup", 1);
                 let result = self
-                    .client
-                    .create_group()
-                    .user_pool_id(id)
-                    .group_name(&group.name)
-                    .set_description(group.description.clone())
-                    .set_precedence(group.precedence.and_then(|p| i32::try_from(p).ok()))
-                    .set_role_arn(group.role_arn.clone())
-                    .send()
+                    .pacer
+                    .send(
+                        Category::UserResourceUpdate,
+                        || {
+                            self.client
+                                .create_group()
+                                .user_pool_id(id)
+                                .group_name(&group.name)
+                                .set_description(group.description.clone())
+                                .set_precedence(group.precedence.and_then(|p| i32::try_from(p).ok()))
+                                .set_role_arn(group.role_arn.clone())
+                                .send()
+                        },
+                        verdict,
+                    )
                     .await;
                 match result {
                     Ok(_) => Ok(()),
                     // Created by an earlier, interrupted run (or anyone): it exists, as declared
                     // or not; existing groups are never updated.
                     Err(error) if error.code() == Some("GroupExistsException") => Ok(()),
-                    Err(error) => Err(failed(error.code(), error.message().or(Some(&error.to_string())))),
+                    Err(error) => Err(failed(&error)),
                 }
             }
-            Change::SetEnabled { pool_username, enabled, .. } => {
-                if *enabled {
-                    self.count("AdminEnableUser", 1);
-                    self.client
-                        .admin_enable_user()
-                        .user_pool_id(id)
-                        .username(pool_username)
-                        .send()
-                        .await
-                        .map(|_| ())
-                        .map_err(|e| failed(e.code(), e.message().or(Some(&e.to_string()))))
-                } else {
-                    self.count("AdminDisableUser", 1);
-                    self.client
-                        .admin_disable_user()
-                        .user_pool_id(id)
-                        .username(pool_username)
-                        .send()
-                        .await
-                        .map(|_| ())
-                        .map_err(|e| failed(e.code(), e.message().or(Some(&e.to_string()))))
-                }
+            Change::SetEnabled { pool_username, enabled: true, .. } => {
+                self.count("AdminEnableUser", 1);
+                self.pacer
+                    .send(
+                        Category::UserUpdate,
+                        || self.client.admin_enable_user().user_pool_id(id).username(pool_username).send(),
+                        verdict,
+                    )
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| failed(&e))
+            }
+            Change::SetEnabled { pool_username, enabled: false, .. } => {
+                self.count("AdminDisableUser", 1);
+                self.pacer
+                    .send(
+                        Category::UserUpdate,
+                        || self.client.admin_disable_user().user_pool_id(id).username(pool_username).send(),
+                        verdict,
+                    )
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| failed(&e))
             }
             Change::AddToGroup { pool_username, group, .. } => {
                 self.count("AdminAddUserToGroup", 1);
-                self.client
-                    .admin_add_user_to_group()
-                    .user_pool_id(id)
-                    .username(pool_username)
-                    .group_name(group)
-                    .send()
+                self.pacer
+                    .send(
+                        Category::UserResourceUpdate,
+                        || {
+                            self.client
+                                .admin_add_user_to_group()
+                                .user_pool_id(id)
+                                .username(pool_username)
+                                .group_name(group)
+                                .send()
+                        },
+                        verdict,
+                    )
                     .await
                     .map(|_| ())
-                    .map_err(|e| failed(e.code(), e.message().or(Some(&e.to_string()))))
+                    .map_err(|e| failed(&e))
             }
         }
     }
