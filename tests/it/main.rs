@@ -13,5 +13,6 @@ mod jobs;
 mod pace;
 mod plan;
 mod policies;
+mod readme;
 mod role;
 mod validate;
