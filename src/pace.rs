@@ -488,6 +488,10 @@ impl Pacer {
                     if transient >= TRANSIENT_ATTEMPTS {
                         return Err(error);
                     }
+                    // Visible with `-v`: a dead endpoint is otherwise a silent wait (#15).
+                    self.say(format!(
+                        "{category}: attempt {transient} of {TRANSIENT_ATTEMPTS} failed (connection, timeout or 5xx), retrying"
+                    ));
                 }
                 Verdict::Throttled => {
                     let now = self.now();
