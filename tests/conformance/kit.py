@@ -518,7 +518,9 @@ def run_probes(lab: Lab, selected: list[Probe]) -> list[Row]:
             pending.append(p)
         except NotRun as e:
             answers[p.name] = ("-", "not run", str(e))
-        except (ClientError, BotoCoreError, RuntimeError, TimeoutError, requests.RequestException) as e:
+        except Refused:
+            raise
+        except Exception as e:  # noqa: BLE001 - one probe's surprise must not end the run
             answers[p.name] = ("-", "error", f"{type(e).__name__}: {e}")
 
     for p in selected:
@@ -691,4 +693,8 @@ if __name__ == "__main__":
     # Run as the module `kit`, the one probes.py registers its probes with.
     sys.path.insert(0, str(HERE))
     import kit
-    sys.exit(kit.main())
+    try:
+        sys.exit(kit.main())
+    except BrokenPipeError:   # e.g. `--list | head`
+        sys.stderr.close()
+        sys.exit(0)
