@@ -57,15 +57,23 @@ fn runnable_hints(report: miette::Report, args: &ApplyArgs, manifest: &Path, set
         Ok(error) => return super::role::with_hints(error, manifest, settings),
         Err(report) => report,
     };
+    let complete = |help: &str| {
+        help.replace("`cognito-sync apply`", &format!("`{}`", settings.suggest([Path::new("apply"), &args.input])))
+            .replace("`cognito-sync role`", &format!("`{}`", settings.suggest([Path::new("role"), manifest])))
+    };
     let mut report = report;
-    if let Some(error) = report.downcast_mut::<crate::import::aws::ImportError>()
-        && let Some(help) = &mut error.help
-    {
-        *help = help
-            .replace("`cognito-sync apply`", &format!("`{}`", settings.suggest([Path::new("apply"), &args.input])))
-            .replace("`cognito-sync role`", &format!("`{}`", settings.suggest([Path::new("role"), manifest])));
+    if let Some(error) = report.downcast_mut::<crate::import::aws::ImportError>() {
+        if let Some(help) = &mut error.help {
+            *help = complete(help);
+        }
+        return report;
     }
-    report
+    // Any other error of the workflow (a plain message and help) gets the same completion.
+    let help = report.help().map(|h| h.to_string());
+    match help {
+        Some(help) if complete(&help) != help => with_help(report, complete(&help)),
+        _ => report,
+    }
 }
 
 /// `report` with `help` instead of its own.
@@ -606,4 +614,28 @@ fn render_report(outcome: &Outcome, role_command: &str, apply_command: &str, pri
         ));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+    use crate::cli::{Cli, Command};
+    use crate::settings::Environment;
+
+    // See: #15. A workflow error's hint names this run's manifest and AWS flags.
+    #[test]
+    fn hints_of_the_workflow_run_when_pasted() {
+        let cli = Cli::try_parse_from(["cognito-sync", "apply", "team.yaml", "--endpoint-url", "http://127.0.0.1:1"])
+            .unwrap();
+        let settings = Settings::resolve(&cli.global, &Environment::default());
+        let Command::Apply(args) = cli.command else { panic!("apply") };
+        let report = miette::miette!(help = "run `cognito-sync apply` again later: it resumes this job", "stuck");
+        let report = runnable_hints(report, &args, Path::new("team.yaml"), &settings);
+        assert_eq!(
+            report.help().unwrap().to_string(),
+            "run `cognito-sync apply team.yaml --endpoint-url http://127.0.0.1:1` again later: it resumes this job"
+        );
+    }
 }
