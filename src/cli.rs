@@ -253,6 +253,11 @@ pub struct ApplyArgs {
     /// Show personal data in the plan instead of masking it
     #[arg(long)]
     pub show_pii: bool,
+    /// Migrate these users' passwords: the JSON Lines hash file given to `plan` (one job per
+    /// algorithm; users with a valid hash import CONFIRMED); with a saved plan, the file must
+    /// be unchanged
+    #[arg(long, value_name = "FILE", env = crate::env::PASSWORD_HASHES)]
+    pub password_hashes: Option<PathBuf>,
 }
 
 /// Output formats of `apply`.
@@ -295,6 +300,11 @@ pub struct PlanArgs {
     /// Show personal data (emails, phone numbers, names) instead of masking it
     #[arg(long)]
     pub show_pii: bool,
+    /// Migrate these users' passwords: a JSON Lines file of `{"username", "algorithm",
+    /// "hash"}` (BCRYPT, SCRYPT, ARGON2ID, PBKDF2_SHA256), kept out of git; the plan says who
+    /// brings a hash, never the hash
+    #[arg(long, value_name = "FILE", env = crate::env::PASSWORD_HASHES)]
+    pub password_hashes: Option<PathBuf>,
     /// How to read the pool's users: `auto` picks the fewer requests; `list-all` and
     /// `look-up` force one, `list-one-chain` walks without partitions (tests, benchmarks)
     #[arg(long, value_enum, default_value_t = ReadChoice::Auto, value_name = "HOW", hide = true)]

@@ -5,6 +5,8 @@
 
 /// Overrides the manifest's `pool.id`, like `--pool-id`.
 pub const POOL_ID: &str = "COGNITO_SYNC_POOL_ID";
+/// The password-hash file of a migration, like `--password-hashes` (plan and apply).
+pub const PASSWORD_HASHES: &str = "COGNITO_SYNC_PASSWORD_HASHES";
 /// Hides progress bars and periodic progress lines, like `--quiet` does for progress.
 pub const NO_PROGRESS: &str = "COGNITO_SYNC_NO_PROGRESS";
 /// Disables colour when set to any non-empty value (<https://no-color.org>).

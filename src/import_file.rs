@@ -39,6 +39,12 @@ use std::path::Path;
 use crate::manifest::{
     AttrKind, CUSTOM_PREFIX, DeclaredUser, MFA_COLUMN, USERNAME_COLUMN, standard_attribute_by_column,
 };
+use crate::password_hashes::{Algorithm, HashFile};
+
+/// The column of a hash job's password hashes (\[IMPORT, newer copy\]). Whether GetCSVHeader
+/// lists it is undocumented: it is appended when the pool's header lacks it, and filled in
+/// place when the header has it.
+pub const PASSWORD_HASH_COLUMN: &str = "password_hash";
 
 /// The most characters a data row may have \[CSV\].
 pub const MAX_ROW_CHARS: usize = 16_000;
@@ -79,6 +85,9 @@ pub struct ImportFile {
     /// `usernames[i]` is on data row `i + 1` (the header is not counted), which is how the
     /// job's CloudWatch log lines (`Line Number N`) map back to users.
     pub usernames: Vec<String>,
+    /// The password hashing algorithm of the job that uploads this file, when the file
+    /// carries a `password_hash` column (SPEC §9); `None` for a plain import.
+    pub algorithm: Option<Algorithm>,
 }
 
 /// A user whose row is longer than Cognito accepts.
@@ -203,8 +212,11 @@ fn pack(header: &[String], rows: impl IntoIterator<Item = (String, String)>, lim
         {
             files.push(file);
         }
-        let file = current
-            .get_or_insert_with(|| ImportFile { bytes: header_line.clone().into_bytes(), usernames: Vec::new() });
+        let file = current.get_or_insert_with(|| ImportFile {
+            bytes: header_line.clone().into_bytes(),
+            usernames: Vec::new(),
+            algorithm: None,
+        });
         file.bytes.extend_from_slice(row.as_bytes());
         file.bytes.push(b'\n');
         file.usernames.push(username);
@@ -218,6 +230,86 @@ fn pack(header: &[String], rows: impl IntoIterator<Item = (String, String)>, lim
 pub fn column_carries(column: &str, attribute: &str) -> bool {
     column == attribute
         || attribute.strip_prefix(CUSTOM_PREFIX) == Some(column) && standard_attribute_by_column(column).is_none()
+}
+
+/// The files of a migration with password hashes (SPEC §9), from the plain files of the
+/// same users: one group of files per algorithm, in [`Algorithm`] order, each with the
+/// `password_hash` column and its algorithm set; users without a hash ride in the first
+/// group with a blank cell. Without any hash for these users, the plain files, unchanged
+/// (no column, no algorithm).
+///
+/// Hash cells are escaped like every value (PHC strings hold commas: `m=..,t=..,p=..`).
+/// Returns the usernames whose row would grow past Cognito's row limit.
+pub fn with_hashes(header: &[String], files: &[ImportFile], hashes: &HashFile) -> Result<Vec<ImportFile>, Vec<String>> {
+    with_hashes_and_limits(header, files, hashes, COGNITO_LIMITS)
+}
+
+fn with_hashes_and_limits(
+    header: &[String],
+    files: &[ImportFile],
+    hashes: &HashFile,
+    limits: Limits,
+) -> Result<Vec<ImportFile>, Vec<String>> {
+    let rows = files
+        .iter()
+        .flat_map(|file| std::str::from_utf8(&file.bytes).unwrap_or_default().lines().skip(1).zip(&file.usernames));
+    let Some(first) = files.iter().flat_map(|f| &f.usernames).filter_map(|u| hashes.algorithm_of(u)).min() else {
+        return Ok(files.to_vec());
+    };
+    let mut hash_header = header.to_vec();
+    let column = match header.iter().position(|c| c == PASSWORD_HASH_COLUMN) {
+        Some(column) => column,
+        None => {
+            hash_header.push(PASSWORD_HASH_COLUMN.to_owned());
+            header.len()
+        }
+    };
+    let mut groups: std::collections::BTreeMap<Algorithm, Vec<(String, String)>> = Default::default();
+    let mut too_long = Vec::new();
+    for (row, username) in rows {
+        let entry = hashes.get(username);
+        let mut cells = split_cells(row);
+        cells.resize(header.len(), String::new());
+        let cell = entry.map(|e| escape(e.hash.expose())).unwrap_or_default();
+        if column < cells.len() {
+            cells[column] = cell;
+        } else {
+            cells.push(cell);
+        }
+        let row = cells.join(",");
+        if row.chars().count() > limits.row_chars {
+            too_long.push(username.clone());
+            continue;
+        }
+        groups.entry(entry.map_or(first, |e| e.algorithm)).or_default().push((row, username.clone()));
+    }
+    if !too_long.is_empty() {
+        return Err(too_long);
+    }
+    Ok(groups
+        .into_iter()
+        .flat_map(|(algorithm, rows)| {
+            pack(&hash_header, rows, limits)
+                .into_iter()
+                .map(move |file| ImportFile { algorithm: Some(algorithm), ..file })
+        })
+        .collect())
+}
+
+/// A row's cells, still escaped: split at every comma that is not written `\,` (validation
+/// keeps backslashes out of values, so `\,` is always an escaped comma).
+fn split_cells(row: &str) -> Vec<String> {
+    let mut cells = vec![String::new()];
+    let mut previous = '\0';
+    for c in row.chars() {
+        if c == ',' && previous != '\\' {
+            cells.push(String::new());
+        } else {
+            cells.last_mut().expect("one cell at least").push(c);
+        }
+        previous = c;
+    }
+    cells
 }
 
 /// One data row, without its line ending.
@@ -521,6 +613,81 @@ mod tests {
         );
         let big = user(0, "big", &[("name", &"x".repeat(MAX_ROW_CHARS))]);
         assert_eq!(build_files(&header, &[&big], PoolMfa::Off).unwrap_err()[0].chars, MAX_ROW_CHARS + 4);
+    }
+
+    fn hashes(entries: &[(&str, Algorithm, &str)]) -> HashFile {
+        HashFile {
+            path: "hashes.jsonl".into(),
+            digest: "d".into(),
+            entries: entries
+                .iter()
+                .enumerate()
+                .map(|(i, (user, algorithm, hash))| {
+                    let entry = crate::password_hashes::HashEntry {
+                        line: i + 1,
+                        algorithm: *algorithm,
+                        hash: crate::password_hashes::Secret::new(*hash),
+                    };
+                    ((*user).to_owned(), entry)
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn hash_jobs_one_per_algorithm_users_without_a_hash_in_the_first() {
+        let header = header(&["name", "cognito:username"]);
+        let users = [
+            user(0, "plain", &[("name", "P, Q")]),
+            user(1, "argon", &[]),
+            user(2, "crypt", &[]),
+            user(3, "argon2", &[]),
+        ];
+        let refs: Vec<&DeclaredUser> = users.iter().collect();
+        let plain = build_files(&header, &refs, PoolMfa::Off).unwrap();
+        let file = hashes(&[
+            ("argon", Algorithm::Argon2id, "$argon2id$v=19$m=1024,t=1,p=1$salt$hash"),
+            ("crypt", Algorithm::Bcrypt, "$2b$04$abc"),
+            ("argon2", Algorithm::Argon2id, "$argon2id$v=19$m=8,t=1,p=1$s$h"),
+        ]);
+        let files = with_hashes(&header, &plain, &file).unwrap();
+        let texts: Vec<(Option<Algorithm>, &str)> = files.iter().map(|f| (f.algorithm, text(f))).collect();
+        assert_eq!(
+            texts,
+            [
+                (Some(Algorithm::Bcrypt), "name,cognito:username,password_hash\nP\\, Q,plain,\n,crypt,$2b$04$abc\n"),
+                (
+                    Some(Algorithm::Argon2id),
+                    "name,cognito:username,password_hash\n,argon,$argon2id$v=19$m=1024\\,t=1\\,p=1$salt$hash\n,argon2,$argon2id$v=19$m=8\\,t=1\\,p=1$s$h\n"
+                ),
+            ]
+        );
+        assert_eq!(files[0].usernames, ["plain", "crypt"]);
+        // No hash for these users: the plain files, no column.
+        assert_eq!(with_hashes(&header, &plain, &hashes(&[("other", Algorithm::Bcrypt, "$2b$")])).unwrap(), plain);
+    }
+
+    #[test]
+    fn a_header_that_lists_password_hash_is_filled_in_place() {
+        let header = header(&["password_hash", "name", "cognito:username"]);
+        let users = [user(0, "a", &[("name", "A")]), user(1, "b", &[])];
+        let refs: Vec<&DeclaredUser> = users.iter().collect();
+        let plain = build_files(&header, &refs, PoolMfa::Off).unwrap();
+        assert_eq!(text(&plain[0]), "password_hash,name,cognito:username\n,A,a\n,,b\n");
+        let files =
+            with_hashes(&header, &plain, &hashes(&[("b", Algorithm::Scrypt, "$scrypt$ln=4,r=8,p=1$s$h")])).unwrap();
+        assert_eq!(files.len(), 1);
+        assert_eq!(text(&files[0]), "password_hash,name,cognito:username\n,A,a\n$scrypt$ln=4\\,r=8\\,p=1$s$h,,b\n");
+        assert_eq!(files[0].algorithm, Some(Algorithm::Scrypt));
+    }
+
+    #[test]
+    fn a_hash_that_makes_a_row_too_long_names_the_user() {
+        let header = header(&["cognito:username"]);
+        let plain = build_files(&header, &[&user(0, "a", &[])], PoolMfa::Off).unwrap();
+        let limits = Limits { rows: MAX_ROWS, bytes: MAX_BYTES, row_chars: 10 };
+        let file = hashes(&[("a", Algorithm::Bcrypt, "$2b$04$0123456789")]);
+        assert_eq!(with_hashes_and_limits(&header, &plain, &file, limits).unwrap_err(), ["a"]);
     }
 
     #[cfg(unix)]

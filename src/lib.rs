@@ -16,6 +16,7 @@ pub mod import_file;
 pub mod manifest;
 pub mod output;
 pub mod pace;
+pub mod password_hashes;
 pub mod plan;
 pub mod pool;
 pub mod role;

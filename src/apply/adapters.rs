@@ -26,11 +26,17 @@ impl Imports for PoolImports {
         self.imports.describe(&self.pool_id, job_id).await
     }
 
-    async fn create(&self, name: &str, role_arn: &str, on_retry: &mut dyn FnMut(String, Duration)) -> Created {
+    async fn create(
+        &self,
+        name: &str,
+        role_arn: &str,
+        algorithm: Option<&str>,
+        on_retry: &mut dyn FnMut(String, Duration),
+    ) -> Created {
         // Every run retries IAM propagation: the role may be minutes old whoever made it.
         match self
             .imports
-            .create(&self.pool_id, name, role_arn, true, |why, delay| on_retry(why.to_owned(), delay))
+            .create(&self.pool_id, name, role_arn, true, algorithm, |why, delay| on_retry(why.to_owned(), delay))
             .await
         {
             Ok(job) => Created::Job(job),

@@ -470,6 +470,7 @@ impl Job {
             completion_message: None,
             created_at: None,
             upload_url: None,
+            password_hashing_algorithm: None,
         }
     }
 }
@@ -490,6 +491,7 @@ mod tests {
             completion_message: None,
             created_at: Some(1000.0),
             upload_url: Some(UploadUrl::new("https://secret".into())),
+            password_hashing_algorithm: None,
         }
     }
 

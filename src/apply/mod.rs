@@ -96,7 +96,14 @@ pub trait Imports {
     async fn list_jobs(&self) -> Result<Vec<Job>, ImportError>;
     async fn describe(&self, job_id: &str) -> Result<Job, ImportError>;
     /// Creates a job; retries IAM propagation itself, telling `on_retry`.
-    async fn create(&self, name: &str, role_arn: &str, on_retry: &mut dyn FnMut(String, Duration)) -> Created;
+    /// `algorithm`: the job's `PasswordHashingAlgorithm` (a part of hash users, SPEC §9).
+    async fn create(
+        &self,
+        name: &str,
+        role_arn: &str,
+        algorithm: Option<&str>,
+        on_retry: &mut dyn FnMut(String, Duration),
+    ) -> Created;
     async fn upload(&self, job: &Job, body: Vec<u8>) -> Result<(), ImportError>;
     async fn start(&self, job_id: &str) -> Result<Job, ImportError>;
     async fn read_log(&self, job: &Job) -> Result<Vec<LogLine>, ImportError>;
@@ -294,9 +301,10 @@ pub async fn run(
                 }
                 Seen::Existing(existing)
             }
-            Step::Create { name, .. } => {
+            Step::Create { part, name } => {
                 let mut retry = |why: String, delay: Duration| on_event(Event::Retrying { why, delay });
-                match imports.create(&name, &role_arn, &mut retry).await {
+                let algorithm = work.parts[part].hash_algorithm.as_deref();
+                match imports.create(&name, &role_arn, algorithm, &mut retry).await {
                     Created::Job(job) => {
                         on_event(Event::Created(job.clone()));
                         Seen::Created(job)
@@ -446,7 +454,14 @@ fn outcome(work: &Work, machine: &Machine, found: &[(String, RemoteUser)]) -> Ou
             Some((username.clone(), crate::plan::attribute_drift(&planned.attributes, remote)))
         })
         .collect();
-    Outcome { jobs, verified: Some(verify::verify(&work.users, &drift, &by_user)) }
+    let mut verified = verify::verify(&work.users, &drift, &by_user);
+    // The status each user has in the pool: CONFIRMED for a user imported with a password
+    // hash, RESET_REQUIRED otherwise (SPEC §9); the report says who is which.
+    let status: BTreeMap<&str, &str> = found.iter().map(|(u, r)| (u.as_str(), r.status.as_str())).collect();
+    for user in &mut verified {
+        user.status = status.get(user.username.as_str()).filter(|s| !s.is_empty()).map(|s| (*s).to_owned());
+    }
+    Outcome { jobs, verified: Some(verified) }
 }
 
 #[cfg(test)]
@@ -458,6 +473,7 @@ mod tests {
         let file = ImportFile {
             bytes: b"cognito:username,email\nalice,a@x.org\nbob,b@x.org\ncarol,c@x.org\n".to_vec(),
             usernames: vec!["alice".into(), "bob".into(), "carol".into()],
+            algorithm: None,
         };
         let kept = file_for(&file, &["alice".into(), "carol".into()]);
         assert_eq!(String::from_utf8(kept).unwrap(), "cognito:username,email\nalice,a@x.org\ncarol,c@x.org\n");

@@ -107,6 +107,9 @@ pub struct Verified {
     /// Declared attributes whose pool value differs (a user created elsewhere).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub drift: Vec<DriftReport>,
+    /// The user's `UserStatus` in the pool (`CONFIRMED`, `RESET_REQUIRED`...), when present.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -172,6 +175,7 @@ pub fn verify(
                             .iter()
                             .map(|d| DriftReport { attribute: d.attribute.clone(), set_in_pool: d.pool.is_some() })
                             .collect(),
+                        status: None,
                     }
                 }
                 None => Verified {
@@ -182,6 +186,7 @@ pub fn verify(
                         _ => MISSING_AFTER_THE_JOB.to_owned(),
                     }),
                     drift: Vec::new(),
+                    status: None,
                 },
             }
         })

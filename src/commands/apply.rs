@@ -18,6 +18,7 @@ use crate::import::aws::CognitoImports;
 use crate::import::{Job, JobStatus, Outcome as RowOutcome};
 use crate::output::progress::Progress;
 use crate::output::{Printer, Role};
+use crate::password_hashes::HashFile;
 use crate::plan::render::{RenderOptions, text};
 use crate::plan::saved::SavedPlan;
 use crate::pool::aws::CognitoPool;
@@ -38,6 +39,12 @@ pub fn run(args: &ApplyArgs, settings: &Settings, printer: &Printer) -> miette::
         Source::Manifest(_) => args.input.clone(),
         Source::Saved(plan) => plan.manifest.path.clone().into(),
     };
+    // The password hashes of a migration (SPEC §9), offline too: checked against the
+    // manifest's users, or against the digest a saved plan recorded.
+    let hashes = match &source {
+        Source::Manifest(valid) => super::plan::load_hashes(args.password_hashes.as_deref(), valid, printer)?,
+        Source::Saved(plan) => saved_hashes(plan, args.password_hashes.as_deref(), printer)?,
+    };
     // Like Terraform: with no terminal to ask on, only `--yes` proceeds.
     if !args.yes && !settings.stdin_is_terminal {
         miette::bail!(
@@ -46,7 +53,7 @@ pub fn run(args: &ApplyArgs, settings: &Settings, printer: &Printer) -> miette::
             "no terminal to ask for confirmation on, and no `--yes`"
         );
     }
-    super::block_on(apply(args, source, &manifest, settings, printer))
+    super::block_on(apply(args, source, hashes, &manifest, settings, printer))
         .map_err(|report| runnable_hints(report, args, &manifest, settings))
 }
 
@@ -111,6 +118,7 @@ enum Source {
 async fn apply(
     args: &ApplyArgs,
     source: Source,
+    hashes: Option<HashFile>,
     manifest: &Path,
     settings: &Settings,
     printer: &Printer,
@@ -144,7 +152,11 @@ async fn apply(
 
     let work = match source {
         Source::Manifest(manifest) => {
-            let plan = super::plan::read_plan(&manifest, settings, &pacer, crate::cli::ReadChoice::Auto).await?;
+            let mut plan = super::plan::read_plan(&manifest, settings, &pacer, crate::cli::ReadChoice::Auto).await?;
+            if let Some(hashes) = &hashes {
+                plan.attach_hashes(hashes);
+            }
+            let files = plan.upload_files(hashes.as_ref()).map_err(|users| super::plan::too_long_with_hash(&users))?;
             if args.format == ReportFormat::Text {
                 let rendered = text(&plan, RenderOptions { show_pii: args.show_pii, paint: printer.stdout_paint });
                 printer.data(&rendered).into_diagnostic()?;
@@ -163,13 +175,13 @@ async fn apply(
                     .iter()
                     .map(|u| PlannedUser { username: u.username.clone(), attributes: u.attributes.clone() })
                     .collect(),
-                parts: plan.import_files.into_iter().map(|file| Part { file, hash_algorithm: None }).collect(),
+                parts: parts(files),
                 post_import,
             }
         }
         Source::Saved(saved) => {
             let again = replan(&saved, &args.input, settings);
-            let work = saved_work(*saved);
+            let work = saved_work(*saved, hashes.as_ref())?;
             check_fresh(&work, &imports, &again, settings, &pacer).await?;
             work
         }
@@ -261,11 +273,15 @@ async fn apply(
 }
 
 /// The work of a saved plan, exactly as saved: nothing is read from the manifest.
-fn saved_work(saved: SavedPlan) -> Work {
+fn saved_work(saved: SavedPlan, hashes: Option<&HashFile>) -> miette::Result<Work> {
     let rows = saved.rows().to_vec();
     let usernames = saved.to_import.iter().map(|u| u.username.clone());
-    let files = crate::import_file::files_from_rows(&saved.csv_header, rows.into_iter().zip(usernames));
-    Work {
+    let mut files = crate::import_file::files_from_rows(&saved.csv_header, rows.into_iter().zip(usernames));
+    if let Some(hashes) = hashes {
+        files = crate::import_file::with_hashes(&saved.csv_header, &files, hashes)
+            .map_err(|users| super::plan::too_long_with_hash(&users))?;
+    }
+    Ok(Work {
         pool_id: saved.pool.id,
         pool_name: saved.pool.name,
         region: saved.pool.region,
@@ -277,9 +293,44 @@ fn saved_work(saved: SavedPlan) -> Work {
             .into_iter()
             .map(|u| PlannedUser { username: u.username, attributes: u.attributes })
             .collect(),
-        parts: files.into_iter().map(|file| Part { file, hash_algorithm: None }).collect(),
+        parts: parts(files),
         post_import: saved.post_import,
+    })
+}
+
+/// One part per import file; a file with a `password_hash` column is a job of its algorithm.
+fn parts(files: Vec<crate::import_file::ImportFile>) -> Vec<Part> {
+    files.into_iter().map(|file| Part { hash_algorithm: file.algorithm.map(|a| a.name().to_owned()), file }).collect()
+}
+
+/// The hash file of a saved plan made with one: `--password-hashes`, else the path the plan
+/// names, refused unless byte for byte the file the plan was made with (its digest). A plan
+/// made without one takes none.
+fn saved_hashes(saved: &SavedPlan, given: Option<&Path>, printer: &Printer) -> miette::Result<Option<HashFile>> {
+    let Some(recorded) = &saved.password_hashes else {
+        if let Some(path) = given {
+            miette::bail!(
+                help = "make the plan with the hash file: `cognito-sync plan --password-hashes FILE -o PLAN.json`",
+                "the saved plan was made without password hashes, so `{}` cannot be used with it",
+                path.display()
+            );
+        }
+        return Ok(None);
+    };
+    let path = given.unwrap_or_else(|| Path::new(&recorded.path));
+    let raw = crate::password_hashes::read(path)?;
+    if let Some(warning) = crate::password_hashes::permission_warning(&raw) {
+        printer.warn(warning);
     }
+    let hashes = crate::password_hashes::parse(&raw, None)?;
+    if hashes.digest != recorded.digest {
+        miette::bail!(
+            help = "run `cognito-sync plan --password-hashes FILE -o PLAN.json` again and review the new plan",
+            "the password-hash file `{}` changed since the plan was made (its digest does not match the plan's)",
+            path.display()
+        );
+    }
+    Ok(Some(hashes))
 }
 
 /// A saved plan is stale when planned users now exist, unless a job of this plan exists
@@ -549,6 +600,9 @@ fn render_report(outcome: &Outcome, role_command: &str, apply_command: &str, pri
         if let Some(message) = &job.completion_message {
             out.push_str(&format!("  Cognito says: {message}\n"));
         }
+        if let Some(algorithm) = &job.password_hashing_algorithm {
+            out.push_str(&format!("  password hashes: {algorithm}\n"));
+        }
         for user in &job_report.users {
             let (marker, role, word) = match user.outcome {
                 RowOutcome::Failed => ("!", Role::Error, "failed"),
@@ -605,6 +659,36 @@ fn render_report(outcome: &Outcome, role_command: &str, apply_command: &str, pri
                 user.reason.as_deref().unwrap_or_default()
             )),
         }
+    }
+    // SPEC §9: who signs in with their old password, and who must reset, as the pool says.
+    let with_status = |status: &str| -> Vec<String> {
+        verified
+            .iter()
+            .filter(|v| v.state == State::Present && v.status.as_deref() == Some(status))
+            .map(|v| v.username.clone())
+            .collect()
+    };
+    let hash_jobs = outcome.jobs.iter().any(|j| j.job.password_hashing_algorithm.is_some());
+    let confirmed = with_status("CONFIRMED");
+    if hash_jobs || !confirmed.is_empty() {
+        if !confirmed.is_empty() {
+            out.push_str(&format!(
+                "{} {} imported with a password hash, status CONFIRMED: {} in with their old password now: {}\n",
+                paint.paint(Role::Create, "+"),
+                crate::output::plural(confirmed.len() as u64, "user", "users"),
+                if confirmed.len() == 1 { "signs" } else { "sign" },
+                list(&confirmed)
+            ));
+        }
+        let reset = with_status("RESET_REQUIRED");
+        if !reset.is_empty() {
+            out.push_str(&format!(
+                "next: {} without a password hash, status RESET_REQUIRED: {}; each must reset their password (\"Forgot password?\") before signing in; an administrator can instead set one with `aws cognito-idp admin-set-user-password --permanent`\n",
+                crate::output::plural(reset.len() as u64, "user", "users"),
+                list(&reset)
+            ));
+        }
+        return out;
     }
     let imported: u64 = outcome.jobs.iter().map(|j| j.job.imported).sum();
     if imported > 0 {

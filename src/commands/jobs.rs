@@ -332,6 +332,7 @@ mod tests {
                 completion_message: None,
                 created_at: Some(1_700_000_000.0),
                 upload_url: None,
+                password_hashing_algorithm: None,
             })
         };
         let text = render_list(

@@ -12,6 +12,7 @@ use crate::manifest::{ManifestError, ValidManifest};
 use crate::output::Printer;
 use crate::output::progress::Progress;
 use crate::pace::Pacer;
+use crate::password_hashes::HashFile;
 use crate::plan::render::{RenderOptions, markdown, text};
 use crate::plan::report::{report, to_json};
 use crate::plan::{Plan, diff};
@@ -22,9 +23,13 @@ use crate::settings::Settings;
 pub fn run(args: &PlanArgs, settings: &Settings, printer: &Printer) -> miette::Result<ExitStatus> {
     // Offline first: an invalid manifest sends nothing.
     let manifest = super::validate::load_manifest(&args.manifest, settings)?;
+    let hashes = load_hashes(args.password_hashes.as_deref(), &manifest, printer)?;
     let pacer = super::pacer(settings);
-    let plan = super::block_on(read_plan(&manifest, settings, &pacer, args.read))?;
+    let mut plan = super::block_on(read_plan(&manifest, settings, &pacer, args.read))?;
     pacer.print_report();
+    if let Some(hashes) = &hashes {
+        plan.attach_hashes(hashes);
+    }
 
     let rendered = match args.format {
         PlanFormat::Text => text(&plan, RenderOptions { show_pii: args.show_pii, paint: printer.stdout_paint }),
@@ -39,7 +44,7 @@ pub fn run(args: &PlanArgs, settings: &Settings, printer: &Printer) -> miette::R
         printer.status(format!("saved the plan to `{}` (mode 0600: it holds personal data)", path.display()));
     }
     if let Some(path) = &args.csv {
-        write_csv(&plan, path, printer)?;
+        write_csv(&plan, hashes.as_ref(), path, printer)?;
     }
 
     Ok(match (args.detailed_exitcode, plan.has_changes()) {
@@ -119,20 +124,35 @@ async fn observe(
     Ok(observed)
 }
 
+/// Reads and validates the password-hash file, if one is given, against the manifest's
+/// users; warns when others can read it. Offline, like manifest validation.
+pub(crate) fn load_hashes(
+    path: Option<&Path>,
+    manifest: &ValidManifest,
+    printer: &Printer,
+) -> miette::Result<Option<HashFile>> {
+    let Some(path) = path else { return Ok(None) };
+    let raw = crate::password_hashes::read(path)?;
+    if let Some(warning) = crate::password_hashes::permission_warning(&raw) {
+        printer.warn(warning);
+    }
+    let declared = manifest.users.iter().map(|u| u.username.as_str()).collect();
+    Ok(Some(crate::password_hashes::parse(&raw, Some(&declared))?))
+}
+
 /// Writes the import CSV exactly as `apply` would upload it: `FILE`, and `FILE` with `-2`,
-/// `-3`... before the extension when Cognito's per-file limits split it. With nothing to
-/// import, the file holds the header only.
-fn write_csv(plan: &Plan, path: &Path, printer: &Printer) -> miette::Result<()> {
+/// `-3`... before the extension when there is more than one job (Cognito's per-file limits,
+/// or one job per password-hash algorithm). With nothing to import, the file holds the
+/// header only. With password hashes, the files hold them: mode 0600, as always.
+fn write_csv(plan: &Plan, hashes: Option<&HashFile>, path: &Path, printer: &Printer) -> miette::Result<()> {
     let header_only = {
         let mut line = plan.csv_header.join(",");
         line.push('\n');
         line.into_bytes()
     };
-    let files: Vec<&[u8]> = if plan.import_files.is_empty() {
-        vec![&header_only]
-    } else {
-        plan.import_files.iter().map(|f| f.bytes.as_slice()).collect()
-    };
+    let upload = plan.upload_files(hashes).map_err(|users| too_long_with_hash(&users))?;
+    let files: Vec<&[u8]> =
+        if upload.is_empty() { vec![&header_only] } else { upload.iter().map(|f| f.bytes.as_slice()).collect() };
     for (i, bytes) in files.iter().enumerate() {
         let target = if i == 0 { path.to_owned() } else { numbered(path, i + 1) };
         crate::import_file::write_private(&target, bytes)
@@ -141,6 +161,17 @@ fn write_csv(plan: &Plan, path: &Path, printer: &Printer) -> miette::Result<()> 
         printer.status(format!("wrote the import CSV to `{}` (mode 0600)", target.display()));
     }
     Ok(())
+}
+
+/// The error for users whose import row would exceed Cognito's limit once the hash is in it.
+pub(crate) fn too_long_with_hash(users: &[String]) -> miette::Report {
+    let shown: Vec<String> = users.iter().take(5).map(|u| format!("`{u}`")).collect();
+    miette::miette!(
+        help = "shorten these users' attribute values, or import them without a hash",
+        "with its password hash, the import row of {} would be longer than Cognito's limit of {} characters",
+        shown.join(", ") + if users.len() > 5 { ", ..." } else { "" },
+        crate::import_file::MAX_ROW_CHARS
+    )
 }
 
 fn numbered(path: &Path, n: usize) -> PathBuf {

@@ -141,6 +141,7 @@ impl CognitoImports {
         name: &str,
         role_arn: &str,
         role_is_new: bool,
+        algorithm: Option<&str>,
         mut on_retry: impl FnMut(&str, Duration),
     ) -> Result<Job, ImportError> {
         let mut attempt = 0;
@@ -151,6 +152,9 @@ impl CognitoImports {
                 .user_pool_id(pool_id)
                 .job_name(name)
                 .cloud_watch_logs_role_arn(role_arn)
+                .set_password_hashing_algorithm(
+                    algorithm.map(aws_sdk_cognitoidentityprovider::types::PasswordHashingAlgorithmType::from),
+                )
                 .send()
                 .await;
             match result {
@@ -334,6 +338,7 @@ fn to_job(job: &UserImportJobType) -> Job {
         completion_message: job.completion_message().map(str::to_owned),
         created_at: job.creation_date().map(|d| d.as_secs_f64()),
         upload_url: job.pre_signed_url().filter(|u| !u.is_empty()).map(|u| UploadUrl::new(u.to_owned())),
+        password_hashing_algorithm: job.password_hashing_algorithm().map(|a| a.as_str().to_owned()),
     }
 }
 

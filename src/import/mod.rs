@@ -98,6 +98,9 @@ pub struct Job {
     pub created_at: Option<f64>,
     #[serde(skip)]
     pub upload_url: Option<UploadUrl>,
+    /// `PasswordHashingAlgorithm` of a password-hash job (SPEC §9), as Cognito echoes it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub password_hashing_algorithm: Option<String>,
 }
 
 impl Job {
@@ -209,6 +212,7 @@ mod tests {
             completion_message: None,
             created_at: None,
             upload_url: url.then(|| UploadUrl::new("https://secret".into())),
+            password_hashing_algorithm: None,
         }
     }
 

@@ -498,12 +498,19 @@ fn yaml_problem(error: &serde_yaml::Error, user: Option<usize>, text: &str, base
     }
     let mut problem = Problem::new(manifest_path, message);
     problem.help = help;
-    if let Some(location) = error.location() {
+    // A password key's line would show its value in the snippet: the path locates it.
+    let secret = unknown_key(&full).is_some_and(is_password_key);
+    if let Some(location) = error.location().filter(|_| !secret) {
         let start = (base + location.index()).min(text.len());
         let len = text[start..].find('\n').unwrap_or(text.len() - start).max(1);
         problem.span = Some(SourceSpan::new(start.into(), len.min(text.len() - start)));
     }
     problem
+}
+
+/// Keys that would put a password or its hash in the manifest (SPEC §9).
+fn is_password_key(key: &str) -> bool {
+    matches!(key, "password" | "password_hash" | "password_hashes" | "hash" | "passwd")
 }
 
 fn unknown_key(message: &str) -> Option<&str> {
@@ -542,6 +549,15 @@ fn explain(message: &str) -> (String, Option<String>) {
     if let Some(rest) = message.strip_prefix("unknown field `") {
         let (field, expected) = rest.split_once('`').unwrap_or((rest, ""));
         let known: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
+        if is_password_key(field) {
+            return (
+                format!("`{field}` does not belong in the manifest: passwords and their hashes are secrets"),
+                Some(format!(
+                    "remove it (and from git history), and pass the hashes in a separate file kept out of git with `--password-hashes FILE` (or `{}`): JSON Lines, one user per line, e.g. {{\"username\": \"alice\", \"algorithm\": \"BCRYPT\", \"hash\": \"$2b$12$...\"}}",
+                    crate::env::PASSWORD_HASHES
+                )),
+            );
+        }
         let help = if let Some(name) = field.strip_prefix(super::CUSTOM_PREFIX) {
             format!("custom attributes go in the `custom` map without their prefix: `custom: {{ {name}: ... }}`")
         } else if let Some(close) = closest(field, &known) {

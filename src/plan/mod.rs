@@ -13,6 +13,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use crate::import_file::{ImportFile, RowSource, build_files_from};
 use crate::manifest::{DeclaredUser, ManifestPath, Problem, ValidManifest};
+use crate::password_hashes::{Algorithm, HashFile};
 use crate::pool::{
     MembershipStrategy, ObservedPool, ObservedUsers, PoolMfa, ReadStrategy, RemoteUser, Wanted, sign_in_key,
 };
@@ -53,6 +54,8 @@ pub struct Plan {
     pub role: String,
     /// `import.scoped_trust`.
     pub scoped_trust: bool,
+    /// The password-hash file, when the plan was made with one (SPEC §9).
+    pub password_hashes: Option<PlanHashes>,
 }
 
 /// The pool as the plan describes it.
@@ -85,6 +88,9 @@ pub struct NewUser {
     pub enabled: bool,
     /// The groups the user is added to after its import, sorted.
     pub groups: Vec<String>,
+    /// The algorithm of the user's password hash, when the hash file has one (SPEC §9):
+    /// the user imports CONFIRMED. Never the hash itself.
+    pub password_hash: Option<Algorithm>,
 }
 
 /// An existing user that the second phase of apply changes: memberships to add and/or the
@@ -125,6 +131,18 @@ pub struct NewGroup {
 pub struct GroupDrift {
     pub name: String,
     pub changes: Vec<AttributeDrift>,
+}
+
+/// The hash file a plan was made with: what the plan may say about it (never a hash).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlanHashes {
+    pub path: String,
+    /// SHA-256 of the file: a saved plan records it, and `apply` refuses a changed file.
+    pub digest: String,
+    /// Users to import with a hash, per algorithm.
+    pub per_algorithm: BTreeMap<Algorithm, usize>,
+    /// Hashes of declared users that are already in the pool: not used.
+    pub unused: usize,
 }
 
 /// A declared user that exists with every declared attribute as declared.
@@ -180,6 +198,42 @@ impl Plan {
     /// Requests the second phase sends for existing users (what `--max-changes` limits).
     pub fn existing_user_changes(&self) -> usize {
         self.to_change.iter().map(ChangedUser::requests).sum()
+    }
+
+    /// Marks which new users bring a password hash, from a validated hash file (its
+    /// usernames are all declared). The hashes stay in `hashes`: the plan holds only the
+    /// algorithm per user, the file's path and digest.
+    pub fn attach_hashes(&mut self, hashes: &HashFile) {
+        let mut per_algorithm = BTreeMap::new();
+        for user in &mut self.to_import {
+            user.password_hash = hashes.algorithm_of(&user.username);
+            if let Some(algorithm) = user.password_hash {
+                *per_algorithm.entry(algorithm).or_insert(0) += 1;
+            }
+        }
+        let used: usize = per_algorithm.values().sum();
+        let unused = hashes.entries.len() - used;
+        if unused > 0 {
+            self.notes.push(format!(
+                "{unused} password {} in `{}` {} users already in the pool: an import cannot change a password, so {} not used",
+                if unused == 1 { "hash" } else { "hashes" },
+                hashes.path,
+                if unused == 1 { "is for one of the" } else { "are for" },
+                if unused == 1 { "it is" } else { "they are" },
+            ));
+        }
+        self.password_hashes =
+            Some(PlanHashes { path: hashes.path.clone(), digest: hashes.digest.clone(), per_algorithm, unused });
+    }
+
+    /// The files apply uploads, one job each: with a hash file, one group per algorithm
+    /// with the `password_hash` column ([`crate::import_file::with_hashes`]); otherwise
+    /// the plain files. Returns the usernames whose row would be too long with its hash.
+    pub fn upload_files(&self, hashes: Option<&HashFile>) -> Result<Vec<ImportFile>, Vec<String>> {
+        match hashes {
+            Some(hashes) => crate::import_file::with_hashes(&self.csv_header, &self.import_files, hashes),
+            None => Ok(self.import_files.clone()),
+        }
     }
 
     /// The data rows of the import CSV, exactly as written (Cognito's dialect), in order.
@@ -306,6 +360,7 @@ pub fn diff(manifest: &ValidManifest, pool: &ObservedPool) -> Result<Plan, Vec<P
                         },
                         enabled: user.enabled,
                         groups: user.groups.clone(),
+                        password_hash: None,
                     });
                 }
             }
@@ -435,6 +490,7 @@ pub fn diff(manifest: &ValidManifest, pool: &ObservedPool) -> Result<Plan, Vec<P
         notes,
         role: manifest.role.clone(),
         scoped_trust: manifest.scoped_trust,
+        password_hashes: None,
     })
 }
 

@@ -34,8 +34,15 @@ pub fn summary(plan: &Plan) -> String {
     } else {
         format!("about {} unmanaged (untouched)", plan.unmanaged.count)
     };
+    let hashes = match &plan.password_hashes {
+        Some(hashes) => {
+            let with: usize = hashes.per_algorithm.values().sum();
+            format!(" ({with} with a password hash, {} to reset)", plan.to_import.len() - with)
+        }
+        None => String::new(),
+    };
     let mut line = format!(
-        "{} to import, {} to change, {} in sync, {} drifted (not updated), {unmanaged}",
+        "{} to import{hashes}, {} to change, {} in sync, {} drifted (not updated), {unmanaged}",
         plan.to_import.len(),
         plan.to_change.len(),
         plan.in_sync.len(),
@@ -83,6 +90,16 @@ fn change_lines(user: &super::ChangedUser) -> Vec<String> {
 
 fn pool_name_suffix(username: &str, pool_username: &str) -> String {
     if pool_username == username { String::new() } else { format!(" (pool username `{pool_username}`)") }
+}
+
+/// What a new user's password will be, when the plan has a hash file: the algorithm of its
+/// hash (never the hash), or that it must reset.
+fn password_line(plan: &Plan, user: &super::NewUser) -> Option<String> {
+    plan.password_hashes.as_ref()?;
+    Some(match user.password_hash {
+        Some(algorithm) => format!("password hash: {algorithm} (imported CONFIRMED: signs in with the old password)"),
+        None => "password hash: none (imported RESET_REQUIRED: must reset the password)".to_owned(),
+    })
 }
 
 fn target(plan: &Plan) -> String {
@@ -157,6 +174,9 @@ pub fn text(plan: &Plan, options: RenderOptions) -> String {
             }
             if !user.groups.is_empty() {
                 let _ = writeln!(out, "      groups = [{}]", user.groups.join(", "));
+            }
+            if let Some(line) = password_line(plan, user) {
+                let _ = writeln!(out, "      {line}");
             }
         }
     }
@@ -283,6 +303,9 @@ pub fn markdown(plan: &Plan, show_pii: bool) -> String {
             }
             if !user.groups.is_empty() {
                 let _ = writeln!(block, "+     groups = [{}]", user.groups.join(", "));
+            }
+            if let Some(line) = password_line(plan, user) {
+                let _ = writeln!(block, "+     {line}");
             }
             block
         })

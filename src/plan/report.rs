@@ -21,7 +21,7 @@
 //!   `existing_user_changes` (requests of the second phase; `--max-changes` limits the latter)}
 //! - `groups_to_create[]` {`name`, `description`, `precedence`, `role_arn`} (null when unset)
 //! - `to_import[]` {`index` (in the manifest's `users`), `username`, `attributes` {name:
-//!   value}, `mfa_enabled`, `enabled`, `groups[]`}
+//!   value}, `mfa_enabled`, `enabled`, `groups[]`, `password_hash` (bool)}
 //! - `to_change[]` {`index`, `username`, `pool_username` (the name changes address),
 //!   `add_groups[]`, `set_enabled` (null, or the state to set)}
 //! - `group_drift[]` {`name`, `changes[]` {`attribute`, `pool`, `manifest`}}
@@ -29,6 +29,9 @@
 //!   (null when unset), `manifest`}}
 //! - `in_sync[]` {`index`, `username`, `pool_username`}
 //! - `notes[]`: statements about this pool (e.g. undocumented import behaviour)
+//! - `password_hashes`: null, or {`path`, `digest` (SHA-256 of the hash file), `per_algorithm`
+//!   {`BCRYPT`: n, ...}, `without_hash`, `unused`}; `to_import[].password_hash` is true for
+//!   a user who brings a hash. Never a hash itself: `rows` are the rows without hashes.
 //! - `csv_header`: GetCSVHeader, verbatim; `rows`: the import CSV's data lines exactly as
 //!   apply uploads them, in Cognito's dialect (null when personal data is masked)
 //! - `role` (`import.role`, a name or an ARN), `scoped_trust` (`import.scoped_trust`),
@@ -36,7 +39,8 @@
 //!   applied with these, not with the manifest's
 //! - `plan_digest`: SHA-256 (hex) of every field `apply` acts on (pool id, name and region,
 //!   role, scoped_trust, the users to import with their attributes, `csv_header`, `rows`,
-//!   `post_import`); see [`super::saved`]. Independent of masking.
+//!   `post_import`, and the password-hash file's digest when there is one); see
+//!   [`super::saved`]. Independent of masking.
 
 use std::collections::BTreeMap;
 
@@ -67,6 +71,8 @@ pub struct PlanReport<'a> {
     pub drifted: Vec<DriftedReport<'a>>,
     pub in_sync: Vec<SyncedReport<'a>>,
     pub notes: &'a [String],
+    /// The password-hash file (null without `--password-hashes`).
+    pub password_hashes: Option<HashesReport<'a>>,
     pub csv_header: &'a [String],
     pub rows: Option<Vec<&'a str>>,
     pub role: &'a str,
@@ -147,6 +153,21 @@ pub struct NewUserReport<'a> {
     pub mfa_enabled: bool,
     pub enabled: bool,
     pub groups: &'a [String],
+    /// Whether the user brings a password hash (SPEC §9); never the hash.
+    pub password_hash: bool,
+}
+
+/// The hash file a plan was made with: its path and digest, and counts; never a hash.
+#[derive(Debug, Serialize)]
+pub struct HashesReport<'a> {
+    pub path: &'a str,
+    pub digest: &'a str,
+    /// Users to import with a hash, by algorithm (`BCRYPT`...).
+    pub per_algorithm: BTreeMap<&'static str, usize>,
+    /// Users to import without a hash: they must reset their password.
+    pub without_hash: usize,
+    /// Hashes of users already in the pool: not used.
+    pub unused: usize,
 }
 
 #[derive(Debug, Serialize)]
@@ -259,6 +280,7 @@ pub fn report(plan: &Plan, show_pii: bool) -> PlanReport<'_> {
                 mfa_enabled: u.mfa_enabled,
                 enabled: u.enabled,
                 groups: &u.groups,
+                password_hash: u.password_hash.is_some(),
             })
             .collect(),
         drifted: plan
@@ -285,6 +307,13 @@ pub fn report(plan: &Plan, show_pii: bool) -> PlanReport<'_> {
             .map(|u| SyncedReport { index: u.index, username: &u.username, pool_username: &u.pool_username })
             .collect(),
         notes: &plan.notes,
+        password_hashes: plan.password_hashes.as_ref().map(|h| HashesReport {
+            path: &h.path,
+            digest: &h.digest,
+            per_algorithm: h.per_algorithm.iter().map(|(a, n)| (a.name(), *n)).collect(),
+            without_hash: plan.to_import.len() - h.per_algorithm.values().sum::<usize>(),
+            unused: h.unused,
+        }),
         csv_header: &plan.csv_header,
         rows: show_pii.then_some(rows),
         role: &plan.role,

@@ -36,6 +36,10 @@ struct Covered<'a> {
     csv_header: &'a [String],
     rows: &'a [&'a str],
     post_import: &'a [PostImportChange],
+    /// SHA-256 of the password-hash file (SPEC §9); absent without one, so that plans
+    /// without hashes keep their digest. It stands for the hashes, which no plan holds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    password_hashes: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -62,6 +66,8 @@ pub struct DigestInput<'a> {
     pub csv_header: &'a [String],
     pub rows: &'a [&'a str],
     pub post_import: &'a [PostImportChange],
+    /// The password-hash file's digest, when the plan was made with one.
+    pub password_hashes: Option<&'a str>,
 }
 
 /// The plan digest: SHA-256 (hex) of the canonical JSON of every field `apply` acts on.
@@ -74,6 +80,7 @@ pub fn digest(input: &DigestInput<'_>) -> String {
         csv_header: input.csv_header,
         rows: input.rows,
         post_import: input.post_import,
+        password_hashes: input.password_hashes,
     };
     let bytes = serde_json::to_vec(&covered).expect("plain data serializes");
     format!("{:x}", Sha256::digest(bytes))
@@ -91,6 +98,7 @@ pub fn plan_digest(plan: &Plan, rows: &[&str]) -> String {
         csv_header: &plan.csv_header,
         rows,
         post_import: &crate::changes::Target::from_plan(plan).to_post_import(),
+        password_hashes: plan.password_hashes.as_ref().map(|h| h.digest.as_str()),
     })
 }
 
@@ -116,7 +124,16 @@ pub struct SavedPlan {
     pub rows: Option<Vec<String>>,
     #[serde(default)]
     pub post_import: Vec<PostImportChange>,
+    /// The password-hash file the plan was made with: path and digest, never a hash.
+    #[serde(default)]
+    pub password_hashes: Option<SavedHashes>,
     pub plan_digest: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct SavedHashes {
+    pub path: String,
+    pub digest: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -183,6 +200,7 @@ impl SavedPlan {
             csv_header: &plan.csv_header,
             rows: &rows,
             post_import: &plan.post_import,
+            password_hashes: plan.password_hashes.as_ref().map(|h| h.digest.as_str()),
         });
         if expected != plan.plan_digest {
             return Err(changed());
@@ -213,6 +231,7 @@ mod tests {
             csv_header: &header,
             rows: &rows,
             post_import: &[],
+            password_hashes: None,
         });
         serde_json::json!({
             "schema_version": 1,

@@ -525,7 +525,8 @@ fn json_rendering() {
           },
           "mfa_enabled": false,
           "enabled": true,
-          "groups": []
+          "groups": [],
+          "password_hash": false
         },
         {
           "index": 2,
@@ -537,7 +538,8 @@ fn json_rendering() {
           },
           "mfa_enabled": false,
           "enabled": true,
-          "groups": []
+          "groups": [],
+          "password_hash": false
         }
       ],
       "to_change": [],
@@ -558,6 +560,7 @@ fn json_rendering() {
       ],
       "in_sync": [],
       "notes": [],
+      "password_hashes": null,
       "csv_header": [
         "name",
         "given_name",

@@ -39,6 +39,7 @@ from moto.iam.models import iam_backends
 from moto.logs.models import logs_backends
 
 import emu_state as st
+import password_hashes as ph
 
 # --------------------------------------------------------------------------------------
 # Constants
@@ -151,6 +152,8 @@ class Job:
         self.skipped = 0
         self.failed = 0
         self.message: str | None = None
+        # CreateUserImportJob PasswordHashingAlgorithm [MODEL, SDK 1.144], echoed.
+        self.algorithm: str | None = None
         self.csv: bytes | None = None
         self.stop_event = threading.Event()
         self.seq = next(_SEQ)
@@ -194,6 +197,8 @@ class Job:
             d["CompletionDate"] = round(self.completion, 3)
         if self.message:
             d["CompletionMessage"] = self.message
+        if self.algorithm:
+            d["PasswordHashingAlgorithm"] = self.algorithm
         return d
 
 
@@ -341,18 +346,34 @@ def _pool(account: str, region: str, pool_id: str):
     return pool
 
 
-def csv_header(pool) -> list[str]:
+PASSWORD_HASH_COLUMN = "password_hash"   # [IMPORT, newer copy]
+
+
+def csv_header(pool, access_key: str = st.ANONYMOUS) -> list[str]:
     """GetCSVHeader [CSV] [MODEL]: standard attributes, then the pool's custom attributes
     (named with their `custom:` prefix, as the API names them [ATTR]; UNDOCUMENTED header
     spelling), then cognito:mfa_enabled and cognito:username. `sub` and developer-only
     attributes are not importable and not listed (UNDOCUMENTED for dev-only)."""
     custom = [name for name, a in pool.schema_attributes.items()
               if getattr(a, "custom", False) and name.startswith("custom:")]
+    # UNDOCUMENTED whether GetCSVHeader lists `password_hash` (reference §10): chosen no;
+    # config `csv_header_lists_password_hash` lists it last.
+    extra = [PASSWORD_HASH_COLUMN] if st.cfg_for(access_key, "csv_header_lists_password_hash") else []
     if not st.chosen("custom_column_spelling"):   # switch: custom columns without the prefix
         custom = [name[len("custom:"):] for name in custom]
     if not st.chosen("csv_header_order"):         # switch: the template's order [CSV]
-        return [USERNAME_COLUMN] + STANDARD_COLUMNS + custom + [MFA_COLUMN]
-    return STANDARD_COLUMNS + custom + [MFA_COLUMN, USERNAME_COLUMN]
+        return [USERNAME_COLUMN] + STANDARD_COLUMNS + custom + [MFA_COLUMN] + extra
+    return STANDARD_COLUMNS + custom + [MFA_COLUMN, USERNAME_COLUMN] + extra
+
+
+def expected_header(pool, job: "Job") -> list[str]:
+    """The columns a job's file must have: GetCSVHeader's, and for a hash job also
+    `password_hash` ([IMPORT, newer copy]: a job naming an algorithm without that column
+    fails)."""
+    header = csv_header(pool, job.access_key)
+    if job.algorithm and PASSWORD_HASH_COLUMN not in header:
+        header = header + [PASSWORD_HASH_COLUMN]
+    return header
 
 
 def attribute_of_column(pool, column: str) -> str:
@@ -582,6 +603,11 @@ def parse_csv(data: bytes, expected: list[str]) -> tuple[list[str], list[str]]:
     dups = sorted({h for h in header if header.count(h) > 1})
     if dups and st.chosen("duplicate_column"):
         raise CsvFileError(_cut("The CSV header has duplicate columns: " + ", ".join(dups)))
+    if PASSWORD_HASH_COLUMN in expected and PASSWORD_HASH_COLUMN not in header:
+        # [IMPORT, newer copy]: an algorithm named without the column fails the job.
+        # Wording UNDOCUMENTED.
+        raise CsvFileError("The CSV file has no password_hash column, which a job with a "
+                           "PasswordHashingAlgorithm requires.")
     missing = [c for c in expected if c not in header]
     unknown = [c for c in header if c not in expected]
     # [CSV]: every column of GetCSVHeader must be present (order free). Extra columns:
@@ -631,6 +657,8 @@ class RowContext:
     def __init__(self, pool, header: list[str]):
         self.pool = pool
         self.header = header
+        self.algorithm: str | None = None     # the job's PasswordHashingAlgorithm
+        self.access_key = st.ANONYMOUS
         self.case_sensitive = _case_sensitive(pool)
         self.username_attributes = list(pool.extended_config.get("UsernameAttributes") or [])
         self.auto_verified = list(pool.extended_config.get("AutoVerifiedAttributes") or [])
@@ -765,6 +793,9 @@ def check_row(ctx: RowContext, fields: list[str]) -> tuple[str, str, dict[str, s
     # observation (SPEC §1): a username twice in one file -> first imported, second
     # skipped; rows are processed in order, so the second one finds the first.
     # UNDOCUMENTED precedence: an invalid row is FAILED even when the user exists.
+    hash_problem = check_hash(ctx, values)
+    if hash_problem is not None:
+        return hash_problem
     key = ctx.key(username)
     if key in ctx.in_file and not st.chosen("duplicate_username_in_file"):
         return "FAILED", "The username appears more than once in the file.", values   # switch
@@ -776,6 +807,28 @@ def check_row(ctx: RowContext, fields: list[str]) -> tuple[str, str, dict[str, s
             return "FAILED", "A user with this sign-in attribute already exists.", values
         return "SKIPPED", MSG_EXISTS, values
     return "SUCCEEDED", MSG_SUCCEEDED, values
+
+
+def check_hash(ctx: RowContext, values: dict[str, str]) -> tuple[str, str, dict[str, str]] | None:
+    """The `password_hash` cell of a row. A blank cell is fine (RESET_REQUIRED) [IMPORT,
+    newer copy]. UNDOCUMENTED, chosen: a hash not in the standard form of the job's
+    algorithm (password_hashes.py) FAILS the row (config `malformed_hash_fails_job`: the
+    job); a hash in a job without an algorithm FAILS the row (config
+    `hash_without_algorithm`: "ignore"). Reasons never quote the hash."""
+    cell = values.get(PASSWORD_HASH_COLUMN, "")
+    if not cell:
+        return None
+    if not ctx.algorithm:
+        if st.cfg_for(ctx.access_key, "hash_without_algorithm") == "ignore":
+            values[PASSWORD_HASH_COLUMN] = ""
+            return None
+        return "FAILED", "The row has a password_hash but the import job has no PasswordHashingAlgorithm.", values
+    if not ph.valid_form(ctx.algorithm, cell, bool(st.cfg_for(ctx.access_key, "strict_hash_forms"))):
+        reason = f"The password_hash value is not a valid {ctx.algorithm} hash."
+        if st.cfg_for(ctx.access_key, "malformed_hash_fails_job"):
+            return "HASH_JOB_FAILED", reason, values
+        return "FAILED", reason, values
+    return None
 
 
 def ctx_username(ctx: RowContext, values: dict[str, str]) -> str:
@@ -799,10 +852,16 @@ def create_user(ctx: RowContext, values: dict[str, str]) -> CognitoIdpUser:
     # UNDOCUMENTED (reference §2): for pools with UsernameAttributes the emulator stores
     # a generated UUID (= sub) as the username, as Cognito does for sign-up and
     # AdminCreateUser in such pools; the email/phone column is the sign-in attribute.
+    # [IMPORT, newer copy]: a valid password hash imports the user CONFIRMED; the hash is
+    # kept on the user for AdminInitiateAuth (moto_patches.py), never returned.
+    password_hash = values.get(PASSWORD_HASH_COLUMN, "") if ctx.algorithm else ""
+    status = UserStatus.CONFIRMED if password_hash else UserStatus.RESET_REQUIRED
     # Switch `username_attributes_storage`: the row's cognito:username is kept.
     as_uuid = ctx.username_attributes and st.chosen("username_attributes_storage")
     user = CognitoIdpUser(ctx.pool.id, None if as_uuid else username, None,
-                          UserStatus.RESET_REQUIRED, attrs)
+                          status, attrs)
+    if password_hash:
+        user.imported_password_hash = (ctx.algorithm, password_hash)
     mfa = values.get(MFA_COLUMN, "").lower()
     if not st.chosen("mfa_enabled_true"):
         pass   # switch: the column enables no MFA method
@@ -899,7 +958,7 @@ def _run_job(job: Job) -> None:
     with st.LOCK:
         data = job.csv or b""
     try:
-        header, rows = parse_csv(data, csv_header(pool))
+        header, rows = parse_csv(data, expected_header(pool, job))
     except CsvFileError as e:
         with st.LOCK:
             job.finish("Failed", str(e))
@@ -913,6 +972,8 @@ def _run_job(job: Job) -> None:
     if job.stop_event.is_set():
         return _stopped(job)
     ctx = RowContext(pool, header)
+    ctx.algorithm = job.algorithm
+    ctx.access_key = job.access_key
     failing_rows = set(st.fault_value(job.access_key, "fail_rows") or [])
     rate = float(st.cfg("rows_per_second"))
     first_line = first_data_line_number(job.access_key)
@@ -933,6 +994,11 @@ def _run_job(job: Job) -> None:
             # which no client can predict; this makes one happen for the named users.
             if outcome == "SUCCEEDED" and ctx_username(ctx, values) in failing_rows:
                 outcome, reason = "FAILED", "An internal error occurred while importing this user."
+        if outcome == "HASH_JOB_FAILED":
+            # config `malformed_hash_fails_job`: the alternative to a FAILED row.
+            with st.LOCK:
+                job.finish("Failed", reason)
+            return
         if outcome == "SUCCEEDED":
             create_user(ctx, values)
         line_no = first_line + i
@@ -990,7 +1056,8 @@ def get_csv_header(self) -> str:
     pool_id = _pool_id_param(self)
     with st.LOCK:
         pool = _pool(account, region, pool_id)
-        return json.dumps({"UserPoolId": pool_id, "CSVHeader": csv_header(pool)})
+        akid = st.access_key_from_auth(self.headers.get("Authorization"))
+        return json.dumps({"UserPoolId": pool_id, "CSVHeader": csv_header(pool, akid)})
 
 
 def create_user_import_job(self) -> str:
@@ -1001,6 +1068,12 @@ def create_user_import_job(self) -> str:
     if not name or not JOB_NAME_RE.match(name):
         raise invalid("1 validation error detected: Value at 'jobName' failed to satisfy "
                       "constraint: Member must satisfy regular expression pattern: [\\w\\s+=,.@-]+")
+    algorithm = self._get_param("PasswordHashingAlgorithm")
+    if algorithm is not None and algorithm not in ph.ALGORITHMS:
+        # [MODEL]-style enum validation error.
+        raise invalid(f"1 validation error detected: Value '{algorithm}' at 'passwordHashingAlgorithm' "
+                      "failed to satisfy constraint: Member must satisfy enum value set: "
+                      f"[{', '.join(ph.ALGORITHMS)}]")
     if not role_arn or not ROLE_ARN_RE.match(role_arn):
         raise invalid("1 validation error detected: Value at 'cloudWatchLogsRoleArn' failed "
                       "to satisfy constraint: Member must satisfy the IAM role ARN format")
@@ -1023,6 +1096,7 @@ def create_user_import_job(self) -> str:
         if n >= MAX_JOBS_PER_POOL:
             raise limit_exceeded("The user pool has reached the limit of 1000 import jobs.")  # [QUOTAS]
         job = Job(account, region, pool_id, name, role_arn, akid, BASE_URL["url"])
+        job.algorithm = algorithm
         JOBS[job.id] = job
         return json.dumps({"UserImportJob": job.to_json()})
 

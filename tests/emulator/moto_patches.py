@@ -254,7 +254,40 @@ def _with_limit_check(orig):
     return wrapped
 
 
+# 5. Sign-in of users imported with a password hash (SPEC §9). moto compares
+#    AdminInitiateAuth's PASSWORD with the user's plain `password`; a user imported with a
+#    hash has none. Cognito verifies the password against the imported hash [IMPORT, newer
+#    copy]; here password_hashes.verify does (pinned bcrypt / argon2-cffi / hashlib). A
+#    verified password becomes the user's password (Cognito's later handling of the hash
+#    is UNDOCUMENTED); a wrong one is NotAuthorizedException, as for any user.
+_orig_admin_initiate_auth = cm.CognitoIdpBackend.admin_initiate_auth
+
+
+def _admin_initiate_auth(self, user_pool_id, client_id, auth_flow, auth_parameters):
+    import password_hashes as ph
+    if auth_flow in ("ADMIN_USER_PASSWORD_AUTH", "ADMIN_NO_SRP_AUTH"):
+        username = (auth_parameters or {}).get("USERNAME")
+        password = (auth_parameters or {}).get("PASSWORD") or ""
+        try:
+            user = self.admin_get_user(user_pool_id, username)
+        except Exception:
+            user = None
+        imported = getattr(user, "imported_password_hash", None) if user is not None else None
+        if imported is not None and user.password is None:
+            algorithm, hash_ = imported
+            if not ph.verify(algorithm, hash_, password):
+                raise cm.NotAuthorizedError("Incorrect username or password.")
+            user.password = password
+            try:
+                return _orig_admin_initiate_auth(self, user_pool_id, client_id, auth_flow, auth_parameters)
+            except Exception:
+                user.password = None
+                raise
+    return _orig_admin_initiate_auth(self, user_pool_id, client_id, auth_flow, auth_parameters)
+
+
 def install() -> None:
+    cm.CognitoIdpBackend.admin_initiate_auth = _admin_initiate_auth
     cm.CognitoIdpUserPool.__init__ = _pool_init
     cm.CognitoIdpUserPool._get_user = _get_user
     CognitoIdpResponse.list_users = list_users

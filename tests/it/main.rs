@@ -8,6 +8,7 @@ mod completions;
 mod emulator_smoke;
 mod export;
 mod groups;
+mod hashes;
 mod hostile;
 mod jobs;
 mod pace;
