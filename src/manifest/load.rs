@@ -498,9 +498,7 @@ fn yaml_problem(error: &serde_yaml::Error, user: Option<usize>, text: &str, base
     }
     let mut problem = Problem::new(manifest_path, message);
     problem.help = help;
-    // A password key's line would show its value in the snippet: the path locates it.
-    let secret = unknown_key(&full).is_some_and(is_password_key);
-    if let Some(location) = error.location().filter(|_| !secret) {
+    if let Some(location) = error.location() {
         let start = (base + location.index()).min(text.len());
         let len = text[start..].find('\n').unwrap_or(text.len() - start).max(1);
         problem.span = Some(SourceSpan::new(start.into(), len.min(text.len() - start)));
@@ -509,7 +507,7 @@ fn yaml_problem(error: &serde_yaml::Error, user: Option<usize>, text: &str, base
 }
 
 /// Keys that would put a password or its hash in the manifest (SPEC §9).
-fn is_password_key(key: &str) -> bool {
+pub(super) fn is_password_key(key: &str) -> bool {
     matches!(key, "password" | "password_hash" | "password_hashes" | "hash" | "passwd")
 }
 

@@ -149,7 +149,11 @@ impl Excerpts {
         let line_starts = std::iter::once(0)
             .chain(bytes.iter().enumerate().filter(|(_, b)| **b == b'\n').map(|(i, _)| i + 1))
             .collect();
-        Excerpts { name: source.display_name(), text: Arc::clone(&source.text), line_starts }
+        let text = match redact_passwords(&source.text) {
+            Some(redacted) => Arc::from(redacted),
+            None => Arc::clone(&source.text),
+        };
+        Excerpts { name: source.display_name(), text, line_starts }
     }
 
     /// The 0-based line that holds byte `offset`.
@@ -432,5 +436,55 @@ mod tests {
         assert_eq!((contents.line(), contents.column()), (0, 0));
         let header = ex.read_span(&SourceSpan::new(8.into(), 1), 0, 0).unwrap();
         assert_eq!((header.line(), header.column()), (1, 3));
+    }
+}
+
+/// The manifest text with the value of every `password` / `password_hash`-like key (SPEC §9:
+/// never in a manifest, and never shown) replaced by `*`s of the same byte length, so that
+/// no snippet, of that problem or of a neighbouring line, shows it; `None` when there is
+/// none. Offsets are kept: only bytes after the key's `:` on its line change.
+pub(super) fn redact_passwords(text: &str) -> Option<String> {
+    if !text.contains("pass") && !text.contains("hash") {
+        return None;
+    }
+    let mut bytes = text.as_bytes().to_vec();
+    let mut changed = false;
+    let mut start = 0;
+    for line in text.split_inclusive('\n') {
+        let content = line.trim_start().trim_start_matches("- ").trim_start();
+        let key_end = content.find(':');
+        if let Some(key_end) = key_end
+            && super::load::is_password_key(content[..key_end].trim().trim_matches(|c| c == '"' || c == '\''))
+        {
+            let value_start = start + (line.len() - content.len()) + key_end + 1;
+            let value_end = start + line.trim_end_matches(['\n', '\r']).len();
+            for byte in &mut bytes[value_start..value_end] {
+                if !byte.is_ascii_whitespace() {
+                    *byte = b'*';
+                }
+            }
+            changed = true;
+        }
+        start += line.len();
+    }
+    // Every replaced byte was a whole character or part of one that was replaced whole.
+    changed.then(|| String::from_utf8(bytes).unwrap_or_default())
+}
+
+#[cfg(test)]
+mod password_tests {
+    use super::redact_passwords;
+
+    #[test]
+    fn password_values_are_starred_in_place() {
+        let text =
+            "users:\n  - username: a\n    password: hunter2 é\n  - password_hash: \"$2b$x\"\n    email: pass@x.io\n";
+        let redacted = redact_passwords(text).unwrap();
+        assert_eq!(redacted.len(), text.len());
+        assert_eq!(
+            redacted,
+            "users:\n  - username: a\n    password: ******* **\n  - password_hash: *******\n    email: pass@x.io\n"
+        );
+        assert_eq!(redact_passwords("users:\n  - username: a\n"), None);
     }
 }
