@@ -520,3 +520,17 @@ def group_limit_error(lab: Lab):
     except ClientError as e:
         return code(e), e.response["Error"].get("Message", "")
     return other("the 101st group was accepted"), ""
+
+
+# --------------------------------------------------------------------------------------
+# Quotas
+# --------------------------------------------------------------------------------------
+
+@probe("GetProvisionedLimit of an unknown API category")
+def provisioned_limit_unknown_category(lab: Lab):
+    try:
+        out = lab.idp.get_provisioned_limit(LimitDefinition={
+            "LimitClass": "API_CATEGORY", "Attributes": {"Category": "NoSuchCategory"}})
+    except ClientError as e:
+        return code(e), e.response["Error"].get("Message", "")
+    return other("answered a limit"), str(out.get("Limit", {}))[:200]

@@ -129,6 +129,8 @@ CHOICES.update({
     # groups: the error AdminAddUserToGroup answers for a user already in 100 groups. The
     # model declares no LimitExceededException for it, so the default is a declared error.
     "group_limit_error": ("InvalidParameterException", "LimitExceededException"),
+    # pacing: the error GetProvisionedLimit answers for a category it does not know
+    "provisioned_limit_unknown_category": ("InvalidParameterException", "ResourceNotFoundException"),
 })
 DEFAULT_CONFIG.update({k: v[0] for k, v in CHOICES.items()})
 

@@ -139,7 +139,9 @@ def _provisioned_limit(start_response, body: bytes, akid: str):
         limit_class, category, definition = None, "", {}
     values = st.provisioned_limit(akid, category) if limit_class == "API_CATEGORY" else None
     if values is None:
-        code = "InvalidParameterException"
+        # UNDOCUMENTED error; switch `provisioned_limit_unknown_category`.
+        code = st.fault_value(akid, "provisioned_limit_unknown_category") or st.cfg(
+            "provisioned_limit_unknown_category")
         return _reply(start_response, 400, json.dumps({
             "__type": code, "message": f"Unknown limit definition: {limit_class} {category}"}),
             {"Content-Type": "application/x-amz-json-1.1", "x-amzn-ErrorType": code})
