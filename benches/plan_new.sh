@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Peak memory of `cognito-sync plan` for a manifest of N NEW users (an empty pool in the
+# local emulator), next to `validate` of the same manifest. Target (#10): plan within 1.5×
+# validate's peak.
+#
+#   benches/plan_new.sh [SIZES...]          default: 10000 100000
+#   BIN=target/debug/cognito-sync benches/plan_new.sh 10000   another build of the binary
+set -euo pipefail
+
+root="$(cd "$(dirname "$0")/.." && pwd)"
+sizes=("$@")
+[ ${#sizes[@]} -gt 0 ] || sizes=(10000 100000)
+region=us-east-1
+
+bin="${BIN:-}"; [ -n "$bin" ] || { cargo build --release --quiet --bin cognito-sync --manifest-path "$root/Cargo.toml"; bin="$root/target/release/cognito-sync"; }
+python="$root/target/emulator-venv/bin/python"
+[ -x "$python" ] || "$root/tests/emulator/emulator" venv >/dev/null
+[ -x /usr/bin/time ] || { echo "benches/plan_new.sh needs GNU time: apt-get install time" >&2; exit 1; }
+
+work="$(mktemp -d)"
+ready="$work/ready"
+"$root/tests/emulator/emulator" serve --no-stdin-watch >"$ready" 2>"$work/emulator.log" &
+emulator_pid=$!
+trap 'kill "$emulator_pid" 2>/dev/null || true; rm -rf "$work"' EXIT
+for _ in $(seq 1 600); do
+    grep -q '^ready ' "$ready" 2>/dev/null && break
+    sleep 0.1
+done
+endpoint="$(sed -n 's/^ready //p' "$ready")"
+[ -n "$endpoint" ] || { echo "the emulator did not start; see $work/emulator.log" >&2; exit 1; }
+
+export AWS_ENDPOINT_URL="$endpoint" AWS_SECRET_ACCESS_KEY=bench AWS_ACCESS_KEY_ID=AKIABENCHNEW AWS_REGION="$region" \
+    AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_EC2_METADATA_DISABLED=true
+
+echo "| new users | command | wall time | peak memory |"
+echo "|---:|---|---:|---:|"
+for size in "${sizes[@]}"; do
+    pool="$("$python" "$root/tests/emulator/seed.py" --endpoint "$endpoint" --region "$region" \
+        --name "bench-new-$size" --users 0 --custom-attr department --access-key AKIABENCHNEW 2>/dev/null)"
+    "$python" - "$pool" "$size" >"$work/new.yaml" <<'PY'
+import sys
+pool, n = sys.argv[1], int(sys.argv[2])
+out = [f"version: 1\npool:\n  id: {pool}\ndefaults:\n  email_verified: true\n  locale: en-US\nusers:"]
+for i in range(n):
+    out.append(f"  - username: user{i:06d}\n    email: user{i:06d}@example.com\n    given_name: Given{i}\n"
+               f"    family_name: Family, {i}\n    phone_number: '+1555{i % 10_000_000:07d}'\n"
+               f"    custom:\n      department: dept{i % 17}")
+print("\n".join(out))
+PY
+    for command in validate plan; do
+        args=("$command" "$work/new.yaml" -q)
+        [ "$command" = plan ] && args+=(--format json --max-rps 1000)
+        /usr/bin/time -f '%e %M' -o "$work/time" "$bin" "${args[@]}" >/dev/null
+        read -r wall kib <"$work/time"
+        echo "| $size | \`cognito-sync $command\` | ${wall} s | $((kib / 1024)) MiB |"
+    done
+done
