@@ -110,9 +110,11 @@ install_with_cargo() { # reason
   local root
   root="$(mktemp -d "${TMPDIR:-/tmp}/cognito-sync-cargo.XXXXXX")"
   # shellcheck disable=SC2086 # COGNITO_SYNC_CARGO_FLAGS is a list of flags
-  "$cargo" install --locked --git "$git_url" --tag "$version" --root "$root" \
-    ${COGNITO_SYNC_CARGO_FLAGS:-} cognito-sync >&2 \
-    || die "cargo install of cognito-sync $version from $git_url failed (output above)"
+  if ! "$cargo" install --locked --git "$git_url" --tag "$version" --root "$root" \
+    ${COGNITO_SYNC_CARGO_FLAGS:-} cognito-sync >&2; then
+    rm -rf "$root"
+    die "cargo install of cognito-sync $version from $git_url failed (output above)"
+  fi
   mv -f "$root/bin/$exe" "$bin"
   rm -rf "$root"
   has_version "$bin" || die "the binary built from $version does not report version $bare"
