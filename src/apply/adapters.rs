@@ -61,7 +61,7 @@ impl Imports for PoolImports {
 
     async fn read_log(&self, job: &Job) -> Result<Vec<LogLine>, ImportError> {
         let (group, stream) = log_location(&self.pool_id, &self.pool_name, job);
-        self.imports.read_log(&group, &stream).await
+        self.imports.read_log_problems(&group, &stream).await
     }
 }
 

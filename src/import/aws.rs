@@ -290,6 +290,41 @@ impl CognitoImports {
         Err(ImportError::new(format!("start import job `{job_id}`"), reason, code, help))
     }
 
+    /// The SKIPPED and FAILED lines of the job's log, the ones a report names: a filter
+    /// pattern (FilterLogEvents) leaves the successes, most of a 100k-row log, in CloudWatch.
+    /// A missing log group or stream gives no lines.
+    pub async fn read_log_problems(&self, group: &str, stream: &str) -> Result<Vec<LogLine>, ImportError> {
+        let mut lines = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let page = self
+                .logs
+                .filter_log_events()
+                .log_group_name(group)
+                .log_stream_names(stream)
+                .filter_pattern(PROBLEM_ROWS)
+                .set_next_token(token.take())
+                .send()
+                .await;
+            let page = match page {
+                Ok(page) => page,
+                Err(e) if e.code() == Some("ResourceNotFoundException") => return Ok(lines),
+                Err(e) => {
+                    let (reason, code, help) = explain(&e, "logs:FilterLogEvents");
+                    return Err(ImportError::new(format!("read the log stream `{stream}`"), reason, code, help));
+                }
+            };
+            lines.extend(page.events().iter().filter_map(|e| e.message()).filter_map(parse_log_line));
+            // A page may be empty with more to come: the token alone says when it ends.
+            match page.next_token() {
+                Some(next) if !next.is_empty() => token = Some(next.to_owned()),
+                _ => break,
+            }
+        }
+        lines.sort_by_key(|l| l.line_number);
+        Ok(lines)
+    }
+
     /// Every line of the job's log that has Cognito's per-row shape. A missing log group or
     /// stream (no row processed yet, or the role could not write) gives no lines.
     pub async fn read_log(&self, group: &str, stream: &str) -> Result<Vec<LogLine>, ImportError> {
@@ -325,6 +360,9 @@ impl CognitoImports {
         Ok(lines)
     }
 }
+
+/// CloudWatch Logs' filter pattern for the rows a report names: either term matches.
+const PROBLEM_ROWS: &str = r#"?"[FAILED]" ?"[SKIPPED]""#;
 
 fn to_job(job: &UserImportJobType) -> Job {
     let count = |n: i64| u64::try_from(n).unwrap_or(0);

@@ -286,8 +286,32 @@ def _admin_initiate_auth(self, user_pool_id, client_id, auth_flow, auth_paramete
     return _orig_admin_initiate_auth(self, user_pool_id, client_id, auth_flow, auth_parameters)
 
 
+# 6. FilterLogEvents patterns. moto matches one bare or quoted term and lets anything else
+#    through; CloudWatch Logs' term syntax [CWL filter pattern syntax] has several terms
+#    (all must match), `?term` (at least one of them must match) and `-term` (must not
+#    match), each bare or in double quotes. Case-sensitive, as CloudWatch is.
+_TERM_RE = re.compile(r'([?-]?)(?:"((?:[^"\\]|\\.)*)"|(\S+))')
+
+
+def _message_filter_init(self, pattern: str):
+    self.terms = [(m.group(1), m.group(2) if m.group(2) is not None else m.group(3))
+                  for m in _TERM_RE.finditer(pattern or "")]
+
+
+def _message_filter_matches(self, message: str) -> bool:
+    required = [t for p, t in self.terms if p == ""]
+    optional = [t for p, t in self.terms if p == "?"]
+    excluded = [t for p, t in self.terms if p == "-"]
+    return (all(t in message for t in required)
+            and (not optional or any(t in message for t in optional))
+            and not any(t in message for t in excluded))
+
+
 def install() -> None:
     cm.CognitoIdpBackend.admin_initiate_auth = _admin_initiate_auth
+    from moto.logs import utils as logs_utils
+    logs_utils.EventMessageFilter.__init__ = _message_filter_init
+    logs_utils.EventMessageFilter.matches = _message_filter_matches
     cm.CognitoIdpUserPool.__init__ = _pool_init
     cm.CognitoIdpUserPool._get_user = _get_user
     CognitoIdpResponse.list_users = list_users

@@ -133,3 +133,27 @@ def test_a_pagination_token_expires_with_its_chain(aws, config):
     code = code_of(lambda: aws.idp.list_users(UserPoolId=pool, Limit=60,
                                              PaginationToken=second["PaginationToken"]))
     assert code == ("InvalidParameterException", 400)
+
+
+def test_filter_patterns_select_the_rows_a_report_needs(aws):
+    logs = aws.logs
+    group, stream = "/aws/cognito/userpools/p/filter", "import-x/job"
+    logs.create_log_group(logGroupName=group)
+    logs.create_log_stream(logGroupName=group, logStreamName=stream)
+    messages = ["[SUCCEEDED] Line Number 1 - The import succeeded.",
+                "[FAILED] Line Number 2 - The email is invalid.",
+                "[SUCCEEDED] Line Number 3 - The import succeeded.",
+                "[SKIPPED] Line Number 4 - The user already exists."]
+    logs.put_log_events(logGroupName=group, logStreamName=stream, logEvents=[
+        {"timestamp": int(time.time() * 1000) + i, "message": m} for i, m in enumerate(messages)])
+
+    def matching(pattern):
+        events = logs.filter_log_events(logGroupName=group, logStreamNames=[stream],
+                                        filterPattern=pattern)["events"]
+        return [e["message"] for e in events]
+
+    assert matching('?"[FAILED]" ?"[SKIPPED]"') == [messages[1], messages[3]]
+    assert matching("SUCCEEDED") == [messages[0], messages[2]]
+    assert matching('"Line Number" -SUCCEEDED') == [messages[1], messages[3]]
+    assert matching("Line email") == [messages[1]]
+    assert matching("") == messages
