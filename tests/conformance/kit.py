@@ -316,16 +316,17 @@ class Lab:
 
     # jobs ----------------------------------------------------------------------------
     def create_job(self, kind: str, role: str = "main", retry: bool = True,
-                   role_arn: str | None = None) -> dict[str, Any]:
+                   role_arn: str | None = None, algorithm: str | None = None) -> dict[str, Any]:
         pool_id = self.own(self.pool(kind))
         arn = role_arn or self.roles[role]
         deadline = time.time() + (self.role_wait if retry else 0)
         delay = 1.0
         while True:
             try:
+                extra = {"PasswordHashingAlgorithm": algorithm} if algorithm else {}
                 job = self.idp.create_user_import_job(
                     UserPoolId=pool_id, JobName=self.unique("probe"),
-                    CloudWatchLogsRoleArn=arn)["UserImportJob"]
+                    CloudWatchLogsRoleArn=arn, **extra)["UserImportJob"]
                 break
             except ClientError as e:
                 # A just-created role is not assumable at once (IAM propagation).
@@ -392,9 +393,11 @@ class Lab:
             time.sleep(2)   # CloudWatch delivers log events with a delay
 
     def run_file(self, kind: str, data: bytes, rows: int = 0, role: str = "main",
-                 give_up: Callable[[dict[str, Any]], bool] | None = None) -> JobRun:
-        """Create a job, upload `data`, start it, wait; `rows` log lines are awaited."""
-        job = self.create_job(kind, role)
+                 give_up: Callable[[dict[str, Any]], bool] | None = None,
+                 algorithm: str | None = None) -> JobRun:
+        """Create a job (with `PasswordHashingAlgorithm` `algorithm`), upload `data`, start
+        it, wait; `rows` log lines are awaited."""
+        job = self.create_job(kind, role, algorithm=algorithm)
         status, body = self.upload(job, data)
         if status != 200:
             raise RuntimeError(f"upload answered HTTP {status}: {body[:200]}")

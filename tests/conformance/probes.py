@@ -33,7 +33,8 @@ def other(what: str) -> str:
 
 @probe("column order in GetCSVHeader")
 def csv_header_order(lab: Lab):
-    header = lab.header("basic")
+    # `password_hash`, where listed, is probed on its own (csv_header_lists_password_hash).
+    header = [c for c in lab.header("basic") if c != "password_hash"]
     if header[-2:] == ["cognito:mfa_enabled", "cognito:username"]:
         return "cognito_last", ""
     if header[:1] == ["cognito:username"]:
@@ -537,3 +538,61 @@ def provisioned_limit_unknown_category(lab: Lab):
     except ClientError as e:
         return code(e), e.response["Error"].get("Message", "")
     return other("answered a limit"), str(out.get("Limit", {}))[:200]
+
+
+# --------------------------------------------------------------------------------------
+# Password-hash jobs (SPEC §9, reference §10): hashes made by standard libraries from a
+# known password (the emulator venv's bcrypt, argon2-cffi, hashlib)
+# --------------------------------------------------------------------------------------
+
+def _hash(algorithm: str) -> str:
+    import password_hashes   # tests/emulator, on the path through kit
+    return password_hashes.make(algorithm, "conformance probe password")
+
+
+@probe("does GetCSVHeader list password_hash?")
+def csv_header_lists_password_hash(lab: Lab):
+    header = lab.header("basic")
+    return ("listed" if "password_hash" in header else "not_listed"), ""
+
+
+def _hash_header(lab: Lab) -> list[str]:
+    header = lab.header("basic")
+    return header if "password_hash" in header else header + ["password_hash"]
+
+
+@probe("a BCRYPT hash written $2a$ (not $2b$)", jobs=1)
+def hash_forms(lab: Lab):
+    header = _hash_header(lab)
+    two_a = _hash("BCRYPT").replace("$2b$", "$2a$", 1)
+    run = lab.run_file("basic", lab.csv(header, [lab.user_row(password_hash=two_a)]), rows=1,
+                       algorithm="BCRYPT")
+    if run.counts() == (1, 0, 0):
+        return "standard", str(run)
+    if run.counts() == (0, 0, 1):
+        return "strict", str(run)
+    return other(str(run)), str(run)
+
+
+@probe("a hash not in the form of the job's algorithm", jobs=1)
+def malformed_hash(lab: Lab):
+    header = _hash_header(lab)
+    rows = [lab.user_row(password_hash=_hash("ARGON2ID")), lab.user_row(password_hash="$argon2id$not-a-hash")]
+    run = lab.run_file("basic", lab.csv(header, rows), rows=2, algorithm="ARGON2ID")
+    if run.counts() == (1, 0, 1):
+        return "row_failed", str(run)
+    if run.status == "Failed" and run.counts()[2] == 0:
+        return "job_failed", str(run)
+    return other(str(run)), str(run)
+
+
+@probe("a password_hash column in a job without PasswordHashingAlgorithm", jobs=1)
+def hash_without_algorithm(lab: Lab):
+    header = _hash_header(lab)
+    rows = [lab.user_row(), lab.user_row(password_hash=_hash("BCRYPT"))]
+    run = lab.run_file("basic", lab.csv(header, rows), rows=2)
+    if run.counts() == (2, 0, 0):
+        return "ignore", str(run)
+    if run.counts() == (1, 0, 1) or (run.status == "Failed" and run.counts() == (0, 0, 0)):
+        return "fail", str(run)
+    return other(str(run)), str(run)

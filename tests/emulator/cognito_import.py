@@ -349,7 +349,7 @@ def _pool(account: str, region: str, pool_id: str):
 PASSWORD_HASH_COLUMN = "password_hash"   # [IMPORT, newer copy]
 
 
-def csv_header(pool, access_key: str = st.ANONYMOUS) -> list[str]:
+def csv_header(pool) -> list[str]:
     """GetCSVHeader [CSV] [MODEL]: standard attributes, then the pool's custom attributes
     (named with their `custom:` prefix, as the API names them [ATTR]; UNDOCUMENTED header
     spelling), then cognito:mfa_enabled and cognito:username. `sub` and developer-only
@@ -357,8 +357,8 @@ def csv_header(pool, access_key: str = st.ANONYMOUS) -> list[str]:
     custom = [name for name, a in pool.schema_attributes.items()
               if getattr(a, "custom", False) and name.startswith("custom:")]
     # UNDOCUMENTED whether GetCSVHeader lists `password_hash` (reference §10): chosen no;
-    # config `csv_header_lists_password_hash` lists it last.
-    extra = [PASSWORD_HASH_COLUMN] if st.cfg_for(access_key, "csv_header_lists_password_hash") else []
+    # switch `csv_header_lists_password_hash`: listed last.
+    extra = [] if st.chosen("csv_header_lists_password_hash") else [PASSWORD_HASH_COLUMN]
     if not st.chosen("custom_column_spelling"):   # switch: custom columns without the prefix
         custom = [name[len("custom:"):] for name in custom]
     if not st.chosen("csv_header_order"):         # switch: the template's order [CSV]
@@ -370,7 +370,7 @@ def expected_header(pool, job: "Job") -> list[str]:
     """The columns a job's file must have: GetCSVHeader's, and for a hash job also
     `password_hash` ([IMPORT, newer copy]: a job naming an algorithm without that column
     fails)."""
-    header = csv_header(pool, job.access_key)
+    header = csv_header(pool)
     if job.algorithm and PASSWORD_HASH_COLUMN not in header:
         header = header + [PASSWORD_HASH_COLUMN]
     return header
@@ -570,7 +570,8 @@ class CsvFileError(Exception):
     """Whole-job failure: the file cannot be parsed or its header is wrong. [CWL]"""
 
 
-def parse_csv(data: bytes, expected: list[str]) -> tuple[list[str], list[str]]:
+def parse_csv(data: bytes, expected: list[str], optional: tuple[str, ...] = (),
+              hash_job: bool = False) -> tuple[list[str], list[str]]:
     """Returns (header, data lines). Raises CsvFileError with a CompletionMessage.
     All messages are UNDOCUMENTED wording ([CWL] only says an unparseable file fails the job)."""
     if len(data) > MAX_FILE_BYTES:
@@ -603,13 +604,13 @@ def parse_csv(data: bytes, expected: list[str]) -> tuple[list[str], list[str]]:
     dups = sorted({h for h in header if header.count(h) > 1})
     if dups and st.chosen("duplicate_column"):
         raise CsvFileError(_cut("The CSV header has duplicate columns: " + ", ".join(dups)))
-    if PASSWORD_HASH_COLUMN in expected and PASSWORD_HASH_COLUMN not in header:
+    if hash_job and PASSWORD_HASH_COLUMN not in header:
         # [IMPORT, newer copy]: an algorithm named without the column fails the job.
         # Wording UNDOCUMENTED.
         raise CsvFileError("The CSV file has no password_hash column, which a job with a "
                            "PasswordHashingAlgorithm requires.")
     missing = [c for c in expected if c not in header]
-    unknown = [c for c in header if c not in expected]
+    unknown = [c for c in header if c not in expected and c not in optional]
     # [CSV]: every column of GetCSVHeader must be present (order free). Extra columns:
     # UNDOCUMENTED; rejected (conservative).
     if missing:
@@ -812,20 +813,20 @@ def check_row(ctx: RowContext, fields: list[str]) -> tuple[str, str, dict[str, s
 def check_hash(ctx: RowContext, values: dict[str, str]) -> tuple[str, str, dict[str, str]] | None:
     """The `password_hash` cell of a row. A blank cell is fine (RESET_REQUIRED) [IMPORT,
     newer copy]. UNDOCUMENTED, chosen: a hash not in the standard form of the job's
-    algorithm (password_hashes.py) FAILS the row (config `malformed_hash_fails_job`: the
-    job); a hash in a job without an algorithm FAILS the row (config
-    `hash_without_algorithm`: "ignore"). Reasons never quote the hash."""
+    algorithm (password_hashes.py; switch `hash_forms`) FAILS the row (switch
+    `malformed_hash`: the job); a hash in a job without an algorithm FAILS the row (switch
+    `hash_without_algorithm`: ignored). Reasons never quote the hash."""
     cell = values.get(PASSWORD_HASH_COLUMN, "")
     if not cell:
         return None
     if not ctx.algorithm:
-        if st.cfg_for(ctx.access_key, "hash_without_algorithm") == "ignore":
+        if not st.chosen("hash_without_algorithm"):
             values[PASSWORD_HASH_COLUMN] = ""
             return None
         return "FAILED", "The row has a password_hash but the import job has no PasswordHashingAlgorithm.", values
-    if not ph.valid_form(ctx.algorithm, cell, bool(st.cfg_for(ctx.access_key, "strict_hash_forms"))):
+    if not ph.valid_form(ctx.algorithm, cell, strict=not st.chosen("hash_forms")):
         reason = f"The password_hash value is not a valid {ctx.algorithm} hash."
-        if st.cfg_for(ctx.access_key, "malformed_hash_fails_job"):
+        if not st.chosen("malformed_hash"):
             return "HASH_JOB_FAILED", reason, values
         return "FAILED", reason, values
     return None
@@ -838,7 +839,7 @@ def ctx_username(ctx: RowContext, values: dict[str, str]) -> str:
 def create_user(ctx: RowContext, values: dict[str, str]) -> CognitoIdpUser:
     attrs = []
     for col in dict.fromkeys(ctx.header):
-        if col in (USERNAME_COLUMN, MFA_COLUMN) or col not in ctx.attribute:
+        if col in (USERNAME_COLUMN, MFA_COLUMN, PASSWORD_HASH_COLUMN) or col not in ctx.attribute:
             continue
         v = values.get(col, "")
         if v == "":
@@ -958,7 +959,9 @@ def _run_job(job: Job) -> None:
     with st.LOCK:
         data = job.csv or b""
     try:
-        header, rows = parse_csv(data, expected_header(pool, job))
+        # Switch `hash_without_algorithm` "ignore": a plain job may carry the column.
+        ignore = () if job.algorithm or st.chosen("hash_without_algorithm") else (PASSWORD_HASH_COLUMN,)
+        header, rows = parse_csv(data, expected_header(pool, job), ignore, hash_job=bool(job.algorithm))
     except CsvFileError as e:
         with st.LOCK:
             job.finish("Failed", str(e))
@@ -1056,8 +1059,7 @@ def get_csv_header(self) -> str:
     pool_id = _pool_id_param(self)
     with st.LOCK:
         pool = _pool(account, region, pool_id)
-        akid = st.access_key_from_auth(self.headers.get("Authorization"))
-        return json.dumps({"UserPoolId": pool_id, "CSVHeader": csv_header(pool, akid)})
+        return json.dumps({"UserPoolId": pool_id, "CSVHeader": csv_header(pool)})
 
 
 def create_user_import_job(self) -> str:

@@ -174,7 +174,7 @@ def _control(environ, start_response, body: bytes):
             if not isinstance(payload, dict):
                 return _json(start_response, 400, {"error": "body must be a JSON object"})
             known = {"throttle", "server_error", "fail_upload", "slow_start_seconds", "fail_job",
-                     "fail_rows", "role_propagation_seconds", "seed", "deny", "quotas", "config",
+                     "fail_rows", "role_propagation_seconds", "seed", "deny", "quotas",
                      *st.CHOICES}
             unknown = sorted(set(payload) - known)
             if unknown:
@@ -182,10 +182,6 @@ def _control(environ, start_response, body: bytes):
             bad = [k for k in st.CHOICES if k in payload and payload[k] not in st.CHOICES[k]]
             if bad:
                 return _json(start_response, 400, {"error": f"bad value for {bad}", "choices": st.CHOICES})
-            # "config": config keys overridden for this access key only (emu_state.cfg_for).
-            bad = sorted(set(payload.get("config") or {}) - set(st.DEFAULT_CONFIG))
-            if bad:
-                return _json(start_response, 400, {"error": f"unknown config key(s): {bad}"})
             st.set_faults(akid, payload)
             return _json(start_response, 200, {"access_key": akid, "faults": payload})
         if method == "GET":

@@ -92,7 +92,7 @@ def test_valid_hash_confirmed_and_signs_in_with_the_old_password(aws, algorithm)
 def test_header_listing_password_hash_is_a_switch(aws):
     pool = aws.pool()
     assert "password_hash" not in aws.header(pool)
-    aws.faults({"config": {"csv_header_lists_password_hash": True}})
+    aws.faults({"csv_header_lists_password_hash": "listed"})
     header = aws.header(pool)
     assert header[-1] == "password_hash"
     # A plain job then carries the column with blank cells; a hash in it fails its row.
@@ -108,8 +108,10 @@ def test_header_listing_password_hash_is_a_switch(aws):
 
 def test_hash_without_algorithm_can_be_ignored(aws):
     pool = aws.pool()
-    aws.faults({"config": {"csv_header_lists_password_hash": True, "hash_without_algorithm": "ignore"}})
-    job = hash_job(aws, pool, None, [user("sneaky", password_hash=ph.make("BCRYPT", "x"))], header=aws.header(pool))
+    # Not listed by GetCSVHeader, and still accepted and ignored.
+    aws.faults({"hash_without_algorithm": "ignore"})
+    job = hash_job(aws, pool, None, [user("sneaky", password_hash=ph.make("BCRYPT", "x"))],
+                   header=aws.header(pool) + ["password_hash"])
     assert job["ImportedUsers"] == 1
     assert status(aws, pool, "sneaky") == "RESET_REQUIRED"
 
@@ -119,12 +121,12 @@ def test_strict_forms_and_malformed_hash_failing_the_job_are_switches(aws):
     two_a = ph.make("BCRYPT", PASSWORD).replace("$2b$", "$2a$", 1)
     job = hash_job(aws, pool, "BCRYPT", [user("twoa", password_hash=two_a)])
     assert job["ImportedUsers"] == 1
-    aws.faults({"config": {"strict_hash_forms": True}})
+    aws.faults({"hash_forms": "strict"})
     job = hash_job(aws, pool, "BCRYPT", [user("twoa2", password_hash=two_a)])
     assert job["FailedUsers"] == 1
     no_l = ph.make("PBKDF2_SHA256", PASSWORD).replace(",l=32", "")
     assert ph.valid_form("PBKDF2_SHA256", no_l) and not ph.valid_form("PBKDF2_SHA256", no_l, strict=True)
-    aws.faults({"config": {"malformed_hash_fails_job": True}})
+    aws.faults({"malformed_hash": "job_failed"})
     job = hash_job(aws, pool, "ARGON2ID", [user("fine", password_hash=ph.make("ARGON2ID", PASSWORD)),
                                             user("bad", password_hash="$argon2id$nope")])
     assert job["Status"] == "Failed"

@@ -283,7 +283,7 @@ fn a_saved_plan_records_the_hash_file_digest_and_refuses_a_changed_file() {
 fn a_pool_whose_header_lists_password_hash_works_with_and_without_hashes() {
     // The alternative answer to an undocumented question: GetCSVHeader lists `password_hash`.
     let mut m = Migration::new("hashheader");
-    emulator().set_faults(&m.account, json!({"config": {"csv_header_lists_password_hash": true}}));
+    emulator().set_faults(&m.account, json!({"csv_header_lists_password_hash": "listed"}));
     m.manifest(&["alice", "bob"]);
     let hash = make_hash("SCRYPT", "alice's password");
     m.hash_file(&[("alice", "SCRYPT", &hash)]);
@@ -306,7 +306,7 @@ fn a_pool_whose_header_lists_password_hash_works_with_and_without_hashes() {
 fn a_hash_cognito_refuses_is_reported_as_that_users_failure() {
     // The alternative answer on accepted encodings: only `$2b$` bcrypt.
     let mut m = Migration::new("hashstrict");
-    emulator().set_faults(&m.account, json!({"config": {"strict_hash_forms": true}}));
+    emulator().set_faults(&m.account, json!({"hash_forms": "strict"}));
     m.manifest(&["alice", "bob"]);
     let two_a = make_hash("BCRYPT", "pw").replacen("$2b$", "$2a$", 1);
     let two_b = make_hash("BCRYPT", "pw");
