@@ -198,6 +198,8 @@ pub struct Machine {
     refusals: u32,
     paused: Duration,
     stuck: Option<Stuck>,
+    /// Jobs whose upload URL turned out expired: never uploaded to or followed again.
+    dead: BTreeSet<String>,
 }
 
 impl Machine {
@@ -212,6 +214,7 @@ impl Machine {
             refusals: 0,
             paused: Duration::ZERO,
             stuck: None,
+            dead: BTreeSet::new(),
         }
     }
 
@@ -282,6 +285,7 @@ impl Machine {
                     .filter(|j| {
                         j.status == JobStatus::Created
                             && j.upload_url.is_some()
+                            && !self.dead.contains(&j.id)
                             && j.created_at.is_none_or(|at| now - at < URL_LIFETIME_SECS)
                     })
                     .cloned()
@@ -304,7 +308,12 @@ impl Machine {
                 Step::FindJobs { part }
             }
             (Phase::Following { job, polls: 0 }, Seen::Jobs { jobs, .. }) => {
-                let same: Vec<Job> = jobs.into_iter().filter(|j| j.name == job.name).collect();
+                // Only jobs still to run count: an earlier, finished job of this plan (all of
+                // whose users failed) is not followed.
+                let same: Vec<Job> = jobs
+                    .into_iter()
+                    .filter(|j| j.name == job.name && !j.status.is_finished() && !self.dead.contains(&j.id))
+                    .collect();
                 match winner(&same) {
                     Some(first) if first.id != job.id => {
                         self.runs[part].job = Some(first.clone());
@@ -334,7 +343,10 @@ impl Machine {
                 self.phase = Phase::Starting(job.clone());
                 Step::Start { part, job }
             }
-            (Phase::Uploading(_), Seen::UploadExpired) => self.create(),
+            (Phase::Uploading(job), Seen::UploadExpired) => {
+                self.dead.insert(job.id);
+                self.create()
+            }
             (Phase::Starting(_), Seen::Started(job)) => {
                 self.refusals = 0;
                 self.runs[part].job = Some(job.clone());
@@ -636,10 +648,29 @@ mod tests {
     }
 
     #[test]
-    fn the_upload_url_expired_makes_a_new_job() {
+    fn a_retry_after_a_job_whose_users_all_failed_uses_its_new_job() {
+        let mut m = machine(&["alice"]);
+        m.next(Seen::Begin);
+        m.next(Seen::Role);
+        let old = Job { failed: 1, created_at: Some(1.0), ..job("import-old", JobStatus::Failed) };
+        m.next(jobs(vec![old.clone()]));
+        assert!(matches!(m.next(existing(&[])), Step::Create { .. }));
+        let new = job("import-new", JobStatus::Created);
+        m.next(Seen::Created(new.clone()));
+        let Step::Upload { job, .. } = m.next(jobs(vec![new, old])) else { panic!() };
+        assert_eq!(job.id, "import-new");
+    }
+
+    #[test]
+    fn the_upload_url_expired_makes_a_new_job_and_the_old_one_is_not_followed() {
         let mut m = machine(&["alice"]);
         to_upload(&mut m, &[]);
         assert!(matches!(m.next(Seen::UploadExpired), Step::Create { .. }));
+        let old = job("import-1", JobStatus::Created);
+        let new = Job { created_at: Some(1005.0), ..job("import-2", JobStatus::Created) };
+        m.next(Seen::Created(new.clone()));
+        let Step::Upload { job, .. } = m.next(jobs(vec![new, old])) else { panic!() };
+        assert_eq!(job.id, "import-2");
     }
 
     #[test]

@@ -461,7 +461,7 @@ impl<'a> Renderer<'a> {
             )),
             Event::Paused { why, delay } => printer.status(match why {
                 Pause::UploadNotVisible => format!(
-                    "Cognito refused to start the job; the upload may not be visible yet: retrying in {}s",
+                    "Cognito refused to start the job, and no other job runs in this pool: the upload may not be visible yet, or a job runs in another pool of this account and region; retrying in {}s",
                     delay.as_secs()
                 ),
                 Pause::SlotTaken => format!(

@@ -158,7 +158,8 @@ class Job:
         self.stop_event = threading.Event()
         self.seq = next(_SEQ)
         self.url_date = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-        self.url_expires = int(st.cfg("url_expiry_seconds"))
+        # `{"config": {"url_expiry_seconds": N}}` in the faults sets it for one access key.
+        self.url_expires = int(st.cfg_for(access_key, "url_expiry_seconds"))
         # UNDOCUMENTED URL format; switch `presigned_url_signed_headers` ("host": the SSE
         # header is not signed, so an upload may carry it or not).
         self.signed_headers = str(st.choice("presigned_url_signed_headers"))

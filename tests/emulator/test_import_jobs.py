@@ -487,3 +487,12 @@ def test_switches_can_be_set_per_access_key(aws):
     aws.idp.start_user_import_job(UserPoolId=pool, JobId=job["JobId"])
     j = aws.wait(pool, job["JobId"])
     assert aws.log_lines(pool, j) == ["[SUCCEEDED] Line Number 2 - The import succeeded."]
+
+
+def test_url_expiry_per_access_key(aws):
+    aws.faults({"config": {"url_expiry_seconds": 1}})
+    pool = aws.pool()
+    job = aws.job(pool)
+    time.sleep(1.5)
+    status, body = put(job["PreSignedUrl"], csv_bytes(aws.header(pool), [user("x1")]), SSE)
+    assert status == 403 and "expired" in body

@@ -10,15 +10,15 @@ use crate::common::emulator::{TestAccount, emulator};
 use crate::common::{Run, Workspace};
 
 /// A pool with two existing users (`user000000`, `user000001`) and a manifest for it.
-struct Setup {
-    account: TestAccount,
-    pool: String,
-    ws: Workspace,
-    role: String,
+pub(crate) struct Setup {
+    pub(crate) account: TestAccount,
+    pub(crate) pool: String,
+    pub(crate) ws: Workspace,
+    pub(crate) role: String,
 }
 
 impl Setup {
-    fn new(name: &str) -> Self {
+    pub(crate) fn new(name: &str) -> Self {
         let emulator = emulator();
         let account = emulator.account(name);
         let pool = emulator.seed_pool(&account, name, 2, &["--custom-attr", "department"]);
@@ -27,7 +27,7 @@ impl Setup {
     }
 
     /// Writes `users.yaml` with these new users (each with an email) plus `user000000`.
-    fn manifest(&self, new_users: &[&str]) -> PathBuf {
+    pub(crate) fn manifest(&self, new_users: &[&str]) -> PathBuf {
         let mut text = format!(
             "version: 1\npool:\n  id: {}\nimport:\n  role: {}\ndefaults:\n  email_verified: true\nusers:\n  - username: user000000\n    email: user000000@example.com\n",
             self.pool, self.role
@@ -40,21 +40,21 @@ impl Setup {
         self.ws.write("users.yaml", &text)
     }
 
-    fn run(&self, args: &[&str]) -> Run {
+    pub(crate) fn run(&self, args: &[&str]) -> Run {
         self.account.cognito_sync().current_dir(self.ws.path()).args(args).output().unwrap().into()
     }
 
-    fn count(&self, operation: &str) -> u64 {
+    pub(crate) fn count(&self, operation: &str) -> u64 {
         self.account.count(operation)
     }
 
-    fn faults(&self, faults: serde_json::Value) {
+    pub(crate) fn faults(&self, faults: serde_json::Value) {
         emulator().set_faults(&self.account, faults);
     }
 }
 
 /// Reads the child's stderr until a line contains `needle`; returns what it read.
-fn wait_for_line(child: &mut Child, needle: &str) -> String {
+pub(crate) fn wait_for_line(child: &mut Child, needle: &str) -> String {
     let stderr = child.stderr.as_mut().expect("piped stderr");
     let mut reader = BufReader::new(stderr);
     let mut seen = String::new();
@@ -69,7 +69,7 @@ fn wait_for_line(child: &mut Child, needle: &str) -> String {
     }
 }
 
-fn finish(mut child: Child) -> Run {
+pub(crate) fn finish(mut child: Child) -> Run {
     let mut stdout = String::new();
     let mut stderr = String::new();
     child.stdout.take().unwrap().read_to_string(&mut stdout).unwrap();

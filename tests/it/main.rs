@@ -2,6 +2,7 @@
 //! local emulator (started once per run by `common::emulator`).
 
 mod apply;
+mod apply_states;
 mod choices;
 mod common;
 mod completions;
