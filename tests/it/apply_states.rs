@@ -148,7 +148,10 @@ fn every_saved_plan_field_edited_is_refused_before_any_request() {
         ("/pool/region", json!("eu-west-3")),
         ("/csv_header/0", json!("nickname")),
         ("/rows/0", json!("tampered")),
-        ("/post_import", json!([{"add_to_group": "admins"}])),
+        (
+            "/post_import",
+            json!([{"kind": "create_group", "name": "admins", "description": null, "precedence": null, "role_arn": null}]),
+        ),
     ];
     for (pointer, value) in edits {
         let mut edited = saved.clone();
@@ -196,7 +199,7 @@ fn start_refused_with(code: &str, name: &str) {
     setup.run(&["role", "--create"]);
     let other_pool = emulator().seed_pool(&setup.account, &format!("{name}b"), 0, &[]);
     let other = other_manifest(&setup, &other_pool, &["zed"]);
-    setup.faults(json!({"slow_start_seconds": 10, "start_refusal_code": code}));
+    setup.faults(json!({"slow_start_seconds": 25, "start_refusal_code": code}));
     let mut running = setup.account.spawn(other.path(), &["apply", "--yes"]);
     wait_for_line(&mut running, "started import job");
     let run = setup.run(&["apply", "--yes"]);
