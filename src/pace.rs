@@ -18,7 +18,7 @@
 //! The policy:
 //! - **A token bucket per category**, its rate a share of the category's quota (default
 //!   [`DEFAULT_SHARE`]: half, the other half is the app's), with a burst of a fifth of a
-//!   second's worth (at least 2), so that a small plan's few requests leave at once.
+//!   second's worth (at least 4), so that a small plan's few requests leave at once.
 //!   `--quota-share` changes the share; `--max-rps N` caps every category at N requests a
 //!   second and `--max-rps CATEGORY=N` sets one category's rate outright (it wins over the
 //!   share and over the account's limit). The quota is the documented one, or the one
@@ -261,9 +261,11 @@ impl Bucket {
         bucket
     }
 
-    /// Requests that may leave at once after a quiet spell: a fifth of a second's worth.
+    /// Requests that may leave at once after a quiet spell: a fifth of a second's worth, and
+    /// at least 4, so that a small run's first reads (DescribeUserPool, GetCSVHeader and the
+    /// account's quotas) leave together.
     pub fn burst(&self) -> f64 {
-        (self.rate / 5.0).max(2.0)
+        (self.rate / 5.0).max(4.0)
     }
 
     /// Takes a token for a request at `now`: how long to wait before sending it. Waiting

@@ -129,6 +129,26 @@ def _filter_users(users: list, filt: str) -> list:
     return out
 
 
+def _filtered(users, snap: list, filt: str) -> list:
+    """The users a filter selects, cached per pool version: a walk partitioned by a `sub`
+    prefix pages through each partition, and filtering the whole pool for every page would
+    make the emulator, not the quota, the bound."""
+    cache = getattr(users, "_filtered", None)
+    version = getattr(users, "version", None)
+    if cache is None or cache[0] != version or version is None:
+        cache = (version, {})
+        try:
+            users._filtered = cache
+        except AttributeError:
+            return _filter_users(snap, filt)
+    hit = cache[1].get(filt)
+    if hit is None:
+        if len(cache[1]) >= 256:
+            cache[1].clear()
+        hit = cache[1][filt] = _filter_users(snap, filt)
+    return hit
+
+
 def list_users(self) -> str:
     pool_id = self._get_param("UserPoolId")
     limit = self._get_param("Limit")
@@ -144,7 +164,7 @@ def list_users(self) -> str:
     pool = self.backend.describe_user_pool(pool_id)
     page_size = int(limit) if limit else 60
     snap = pool.users.snapshot() if isinstance(pool.users, UserDict) else list(pool.users.values())
-    users = _filter_users(snap, filt) if filt else snap
+    users = _filtered(pool.users, snap, filt) if filt else snap
     total = len(users)
     start = 0
     chain_started = time.time()
