@@ -158,8 +158,8 @@ class Job:
         self.stop_event = threading.Event()
         self.seq = next(_SEQ)
         self.url_date = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-        # `{"config": {"url_expiry_seconds": N}}` in the faults sets it for one access key.
-        self.url_expires = int(st.cfg_for(access_key, "url_expiry_seconds"))
+        # The fault key `url_expiry_seconds` sets it for one access key (parallel tests).
+        self.url_expires = int(st.fault_value(access_key, "url_expiry_seconds") or st.cfg("url_expiry_seconds"))
         # UNDOCUMENTED URL format; switch `presigned_url_signed_headers` ("host": the SSE
         # header is not signed, so an upload may carry it or not).
         self.signed_headers = str(st.choice("presigned_url_signed_headers"))

@@ -490,7 +490,7 @@ def test_switches_can_be_set_per_access_key(aws):
 
 
 def test_url_expiry_per_access_key(aws):
-    aws.faults({"config": {"url_expiry_seconds": 1}})
+    aws.faults({"url_expiry_seconds": 1})
     pool = aws.pool()
     job = aws.job(pool)
     time.sleep(1.5)

@@ -67,7 +67,7 @@ fn an_expired_upload_url_gets_a_new_job_on_the_next_run() {
     setup.manifest(&["alice", "bob"]);
     // The job is created, its upload keeps failing, the run is cancelled; the job's URL
     // expires a second after its creation.
-    setup.faults(json!({"config": {"url_expiry_seconds": 1}, "fail_upload": {"count": 10, "status": 500}}));
+    setup.faults(json!({"url_expiry_seconds": 1, "fail_upload": {"count": 10, "status": 500}}));
     let mut child = setup.account.spawn(setup.ws.path(), &["apply", "--yes"]);
     wait_for_line(&mut child, "created import job");
     sigterm(&child);
