@@ -612,42 +612,53 @@ fn us_to_iso_date(us: &str) -> Option<String> {
 /// Custom attributes the pool does not define, wherever they are declared.
 fn check_custom_attributes(manifest: &ValidManifest, pool: &ObservedPool, problems: &mut Vec<Problem>) {
     let defined: Vec<&str> = pool.schema.iter().filter(|(_, a)| a.custom).map(|(n, _)| n.as_str()).collect();
+    // One problem per attribute, at the first user that has it: a name misspelt under
+    // `defaults` (or copied into many users) is one mistake, not one per user.
+    let mut users_of: BTreeMap<&str, Vec<&crate::manifest::DeclaredUser>> = BTreeMap::new();
     for user in &manifest.users {
         for name in user.attributes.keys() {
-            let Some(bare) = name.strip_prefix(crate::manifest::CUSTOM_PREFIX) else { continue };
-            if pool.schema.contains_key(name) {
-                continue;
+            if name.starts_with(crate::manifest::CUSTOM_PREFIX) && !pool.schema.contains_key(name) {
+                users_of.entry(name.as_str()).or_default().push(user);
             }
-            // A typo of a defined attribute is the likely mistake: say which one first.
-            let close = defined
-                .iter()
-                .filter_map(|n| n.strip_prefix(crate::manifest::CUSTOM_PREFIX))
-                .filter(|known| strsim::jaro_winkler(known, bare) > 0.85)
-                .max_by(|a, b| strsim::jaro_winkler(a, bare).total_cmp(&strsim::jaro_winkler(b, bare)));
-            let help = match (close, defined.as_slice()) {
-                (Some(known), _) => format!(
-                    "did you mean `{known}`? pool `{}` defines `custom:{known}`; otherwise add `{name}` to the pool (custom attributes cannot be removed later)",
-                    pool.id
-                ),
-                (None, []) => format!(
-                    "pool `{}` defines no custom attributes; add `{name}` to the pool, or remove it from the manifest",
-                    pool.id
-                ),
-                (None, names) => format!(
-                    "pool `{}` defines {}; add `{name}` to the pool (custom attributes cannot be removed later) or correct the name",
-                    pool.id,
-                    names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
-                ),
-            };
-            problems.push(
-                Problem::new(
-                    ManifestPath::user(user.index, format!("custom.{bare}")),
-                    format!("custom attribute `{name}` is not defined in pool `{}`", pool.id),
-                )
-                .for_user(&user.username)
-                .with_help(help),
-            );
         }
+    }
+    for (name, users) in users_of {
+        let Some(bare) = name.strip_prefix(crate::manifest::CUSTOM_PREFIX) else { continue };
+        let user = users[0];
+        let others = match users.len() {
+            1 => String::new(),
+            2 => " (also set for 1 other user)".to_owned(),
+            n => format!(" (also set for {} other users)", n - 1),
+        };
+        // A typo of a defined attribute is the likely mistake: say which one first.
+        let close = defined
+            .iter()
+            .filter_map(|n| n.strip_prefix(crate::manifest::CUSTOM_PREFIX))
+            .filter(|known| strsim::jaro_winkler(known, bare) > 0.85)
+            .max_by(|a, b| strsim::jaro_winkler(a, bare).total_cmp(&strsim::jaro_winkler(b, bare)));
+        let help = match (close, defined.as_slice()) {
+            (Some(known), _) => format!(
+                "did you mean `{known}`? pool `{}` defines `custom:{known}`; otherwise add `{name}` to the pool (custom attributes cannot be removed later)",
+                pool.id
+            ),
+            (None, []) => format!(
+                "pool `{}` defines no custom attributes; add `{name}` to the pool, or remove it from the manifest",
+                pool.id
+            ),
+            (None, names) => format!(
+                "pool `{}` defines {}; add `{name}` to the pool (custom attributes cannot be removed later) or correct the name",
+                pool.id,
+                names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+            ),
+        };
+        problems.push(
+            Problem::new(
+                ManifestPath::user(user.index, format!("custom.{bare}")),
+                format!("custom attribute `{name}` is not defined in pool `{}`{others}", pool.id),
+            )
+            .for_user(&user.username)
+            .with_help(help),
+        );
     }
 }
 

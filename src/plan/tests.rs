@@ -180,6 +180,19 @@ fn look_ups_count_unmanaged_users_from_the_estimate() {
 // "a column the import header lacks", and the advice names the attribute meant.
 #[test]
 fn a_misspelt_custom_attribute_is_one_problem_with_did_you_mean() {
+    // Copied into several users (or set under `defaults`), it is one problem too.
+    let user = |name: &str| {
+        format!("  - username: {name}\n    email: {name}@example.com\n    custom:\n      departmnt: eng\n")
+    };
+    let m = manifest(&format!("users:\n{}{}{}", user("zed"), user("yan"), user("xi")));
+    let problems = diff(&m, &pool(vec![])).unwrap_err();
+    assert_eq!(
+        messages(&problems),
+        [
+            "users[0].custom.departmnt (`zed`): custom attribute `custom:departmnt` is not defined in pool `eu-west-1_Test1` (also set for 2 other users)"
+        ]
+    );
+
     let m = manifest("users:\n  - username: zed\n    email: zed@example.com\n    custom:\n      departmnt: eng\n");
     let problems = diff(&m, &pool(vec![])).unwrap_err();
     assert_eq!(
