@@ -287,7 +287,7 @@ impl ManifestError {
         ManifestError::Invalid { headline, problems, excerpts }
     }
 
-    /// What follows the rendered report when there are more than [`DETAILED_PROBLEMS`]
+    /// What follows the rendered report when there are more than `DETAILED_PROBLEMS` (20)
     /// problems: one compact line `file:line:col path: message` for each of the others,
     /// then the count. Empty otherwise.
     pub fn compact_tail(&self) -> String {
