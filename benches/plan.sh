@@ -2,14 +2,15 @@
 # Benchmark of `cognito-sync plan` against the local emulator.
 #
 #   benches/plan.sh [SIZES...]          default: 1000 10000 100000
-#   MAX_RPS=25 benches/plan.sh 10000    the default client-side rate (Cognito's quota)
+#   MAX_RPS=15 benches/plan.sh 10000    ListUsers at the default rate (half its quota)
 #
 # For each pool size M it seeds a pool of M users, then plans two manifests: 10 users
 # (5 existing, 5 new) and all M users. It reports wall time and peak memory (GNU time), and
 # the requests per operation from the emulator's counters, next to `aws cognito-idp
-# list-users` walking the same pool. MAX_RPS defaults to 1000 so that the figures measure
-# the tool and the emulator, not the rate limiter: at the default 25 requests per second a
-# walk of M users takes at least ceil(M/60)/25 seconds, whatever the tool.
+# list-users` walking the same pool. MAX_RPS (each read category's rate) defaults to 1000 so
+# that the figures measure the tool and the emulator, not the pacing: at the default 15
+# ListUsers a second a walk of M users takes at least ceil(M/60)/15 seconds, whatever the
+# tool. benches/pace.sh measures the pacing itself.
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -83,7 +84,8 @@ for size in "${sizes[@]}"; do
         n=$(grep -c '^  - username' "$work/$m.yaml")
         control DELETE "counts?access_key=$key" >/dev/null
         /usr/bin/time -f '%e %M' -o "$work/time" \
-            "$bin" plan "$work/$m.yaml" --format json -q --max-rps "$max_rps" >"$work/plan.json"
+            "$bin" plan "$work/$m.yaml" --format json -q --max-rps "user-list=$max_rps" \
+            --max-rps "user-read=$max_rps" --max-rps "pool-read=$max_rps" >"$work/plan.json"
         read -r wall kib <"$work/time"
         echo "| $size | $n | \`cognito-sync plan\` | ${wall} s | $((kib / 1024)) MiB | $(counts "$key") |"
     done
