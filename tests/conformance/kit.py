@@ -403,7 +403,10 @@ class Lab:
             raise RuntimeError(f"upload answered HTTP {status}: {body[:200]}")
         self.start(job)
         done = self.wait(job, give_up=give_up)
-        lines = self.log_lines(kind, done, rows) if done["Status"] in FINISHED else []
+        # One log line per processed row: a job that failed as a whole (e.g. an algorithm
+        # named with no password_hash column) processed none, so none are awaited.
+        processed = sum(done.get(k, 0) for k in ("ImportedUsers", "SkippedUsers", "FailedUsers"))
+        lines = self.log_lines(kind, done, min(rows, processed)) if done["Status"] in FINISHED else []
         return JobRun(done, lines)
 
     def good_rows(self, n: int, **values: str) -> list[dict[str, str]]:
