@@ -202,7 +202,7 @@ async fn apply(
     if users == 0 {
         if second.is_empty() {
             printer.status("nothing to import: every declared user is in the pool");
-        } else if !args.yes && !confirm_changes(&work.pool_id)? {
+        } else if !args.yes && !confirm(&format!("Apply these changes to pool `{}`?", work.pool_id))? {
             printer.status("apply cancelled: nothing was changed");
             return Ok(ExitStatus::Failure);
         }
@@ -224,7 +224,15 @@ async fn apply(
             crate::output::plural(users as u64, "user", "users")
         ));
     }
-    if !args.yes && !confirm(users, &work.pool_id)? {
+    // The question names everything that will happen: the import, and the second phase
+    // (groups, memberships, enabled state) when the plan has one.
+    let question = format!(
+        "Import {}{} into pool `{}`?",
+        crate::output::plural(users as u64, "user", "users"),
+        if second.is_empty() { "" } else { " and apply the changes above" },
+        work.pool_id
+    );
+    if !args.yes && !confirm(&question)? {
         printer.status("apply cancelled: nothing was imported");
         return Ok(ExitStatus::Failure);
     }
@@ -371,23 +379,10 @@ async fn check_fresh(
     Ok(())
 }
 
-fn confirm_changes(pool_id: &str) -> miette::Result<bool> {
+/// Asks `question` on the terminal; only the answer `yes` proceeds (as Terraform asks).
+fn confirm(question: &str) -> miette::Result<bool> {
     let mut stderr = std::io::stderr().lock();
-    write!(stderr, "Apply these changes to pool `{pool_id}`? Only `yes` proceeds: ").into_diagnostic()?;
-    stderr.flush().into_diagnostic()?;
-    let mut answer = String::new();
-    std::io::stdin().lock().read_line(&mut answer).into_diagnostic()?;
-    Ok(answer.trim() == "yes")
-}
-
-fn confirm(users: usize, pool_id: &str) -> miette::Result<bool> {
-    let mut stderr = std::io::stderr().lock();
-    write!(
-        stderr,
-        "Import {} into pool `{pool_id}`? Only `yes` proceeds: ",
-        crate::output::plural(users as u64, "user", "users")
-    )
-    .into_diagnostic()?;
+    write!(stderr, "{question} Only `yes` proceeds: ").into_diagnostic()?;
     stderr.flush().into_diagnostic()?;
     let mut answer = String::new();
     std::io::stdin().lock().read_line(&mut answer).into_diagnostic()?;
