@@ -151,7 +151,7 @@ pub fn build_files_from<'a>(
 pub struct RowSource<'a> {
     pub index: usize,
     pub username: &'a str,
-    pub attributes: &'a std::collections::BTreeMap<String, String>,
+    pub attributes: &'a crate::manifest::Attributes,
     pub mfa_enabled: Option<bool>,
 }
 
@@ -422,7 +422,6 @@ pub fn private_temp_file(bytes: &[u8]) -> std::io::Result<tempfile::NamedTempFil
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
 
     use super::*;
 
@@ -434,7 +433,7 @@ mod tests {
         DeclaredUser {
             index,
             username: username.to_owned(),
-            attributes: attributes.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect::<BTreeMap<_, _>>(),
+            attributes: attributes.iter().copied().collect(),
             mfa_enabled: None,
             ..DeclaredUser::default()
         }

@@ -451,7 +451,10 @@ fn outcome(work: &Work, machine: &Machine, found: &[(String, RemoteUser)]) -> Ou
         .iter()
         .filter_map(|(username, remote)| {
             let planned = work.users.iter().find(|u| &u.username == username)?;
-            Some((username.clone(), crate::plan::attribute_drift(&planned.attributes, remote)))
+            Some((
+                username.clone(),
+                crate::plan::attribute_drift(planned.attributes.iter().map(|(k, v)| (k.as_str(), v.as_str())), remote),
+            ))
         })
         .collect();
     let mut verified = verify::verify(&work.users, &drift, &by_user);

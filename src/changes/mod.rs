@@ -42,8 +42,11 @@ impl Target {
     /// The second phase of `plan`: its groups to create, its users to change, and its new
     /// users that are disabled or join groups.
     pub fn from_plan(plan: &Plan) -> Self {
-        let sign_in = |attributes: &BTreeMap<String, String>| -> BTreeMap<String, String> {
-            SIGN_IN_ATTRIBUTES.iter().filter_map(|a| attributes.get(*a).map(|v| ((*a).to_owned(), v.clone()))).collect()
+        let sign_in = |attributes: &crate::manifest::Attributes| -> BTreeMap<String, String> {
+            SIGN_IN_ATTRIBUTES
+                .iter()
+                .filter_map(|a| attributes.get(a).map(|v| ((*a).to_owned(), v.to_owned())))
+                .collect()
         };
         let mut users: Vec<TargetUser> = plan
             .to_import

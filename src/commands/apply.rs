@@ -173,7 +173,10 @@ async fn apply(
                 users: plan
                     .to_import
                     .iter()
-                    .map(|u| PlannedUser { username: u.username.clone(), attributes: u.attributes.clone() })
+                    .map(|u| PlannedUser {
+                        username: u.username.clone(),
+                        attributes: u.attributes.iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect(),
+                    })
                     .collect(),
                 parts: parts(files),
                 post_import,
@@ -299,7 +302,10 @@ fn saved_work(saved: SavedPlan, hashes: Option<&HashFile>) -> miette::Result<Wor
         users: saved
             .to_import
             .into_iter()
-            .map(|u| PlannedUser { username: u.username, attributes: u.attributes })
+            .map(|u| PlannedUser {
+                username: u.username,
+                attributes: u.attributes.iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect(),
+            })
             .collect(),
         parts: parts(files),
         post_import: saved.post_import,

@@ -4,6 +4,7 @@
 //! reading a file lives in [`load`](mod@load), the checks that need no network in [`validate`](mod@validate).
 //! The types here are the single source of the JSON Schema in `schemas/manifest.v1.json`.
 
+mod attributes;
 pub mod load;
 mod problem;
 mod source_map;
@@ -15,6 +16,7 @@ use std::fmt;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+pub use attributes::{AttributeLookup, Attributes};
 pub use load::{ManifestSource, load, parse};
 pub use problem::{ManifestError, ManifestPath, Problem, SourceText};
 pub use validate::{DeclaredUser, ValidManifest, validate};

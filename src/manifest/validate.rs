@@ -109,7 +109,7 @@ pub struct DeclaredUser {
     /// Attribute values by Cognito name (`email`, `custom:department`), without
     /// `cognito:username` and `cognito:mfa_enabled`. Booleans are `true`/`false`,
     /// `birthdate` is ISO `YYYY-MM-DD`, `updated_at` is epoch seconds.
-    pub attributes: BTreeMap<String, String>,
+    pub attributes: super::Attributes,
     pub mfa_enabled: Option<bool>,
     /// The declared enabled state (`enabled`, else `defaults.enabled`, else true).
     pub enabled: bool,
@@ -175,7 +175,7 @@ pub fn validate(source: &SourceText, raw: RawManifest) -> Result<ValidManifest, 
     };
 
     let mut users = Vec::with_capacity(raw.users.len());
-    let mut seen: HashMap<String, (usize, Option<String>)> = HashMap::with_capacity(raw.users.len());
+    let mut seen: HashMap<Box<str>, (usize, Option<Box<str>>)> = HashMap::with_capacity(raw.users.len());
     let mut accept =
         |checker: &mut Checker<'_>, index: usize, username: Option<&str>, parsed: Result<UserSpec, Box<Salvaged>>| {
             // Duplicates are looked for even in entries that fail to parse.
@@ -397,11 +397,11 @@ impl<'a> Checker<'a> {
 
     /// `seen` maps each folded username to its first index, and to the name as written
     /// only when that differs (rare): one string per user, not two (#10, memory).
-    fn duplicate(&mut self, seen: &mut HashMap<String, (usize, Option<String>)>, index: usize, username: &str) {
+    fn duplicate(&mut self, seen: &mut HashMap<Box<str>, (usize, Option<Box<str>>)>, index: usize, username: &str) {
         let folded = username.to_lowercase();
-        let Some((first, first_name)) = seen.get(&folded) else {
-            let written = (folded != username).then(|| username.to_owned());
-            seen.insert(folded, (index, written));
+        let Some((first, first_name)) = seen.get(folded.as_str()) else {
+            let written = (folded != username).then(|| username.into());
+            seen.insert(folded.into_boxed_str(), (index, written));
             return;
         };
         let first_name = first_name.as_deref().unwrap_or(&folded);
@@ -549,7 +549,7 @@ impl<'a> Checker<'a> {
         (self.problems.len() == before).then(|| DeclaredUser {
             index,
             username: spec.username.clone(),
-            attributes,
+            attributes: attributes.into(),
             mfa_enabled,
             enabled: spec.enabled.unwrap_or(defaults.enabled),
             groups,
@@ -815,11 +815,11 @@ mod tests {
         assert_eq!(manifest.region, "eu-west-1");
         assert_eq!(manifest.role, "cognito-sync-import");
         let alice = &manifest.users[0];
-        assert_eq!(alice.attributes["email_verified"], "true");
-        assert_eq!(alice.attributes["locale"], "fr");
-        assert_eq!(alice.attributes["birthdate"], "1985-02-01");
-        assert_eq!(alice.attributes["updated_at"], "1714564800");
-        assert_eq!(alice.attributes["custom:department"], "eng");
+        assert_eq!(alice.attributes.get("email_verified"), Some("true"));
+        assert_eq!(alice.attributes.get("locale"), Some("fr"));
+        assert_eq!(alice.attributes.get("birthdate"), Some("1985-02-01"));
+        assert_eq!(alice.attributes.get("updated_at"), Some("1714564800"));
+        assert_eq!(alice.attributes.get("custom:department"), Some("eng"));
         assert_eq!(alice.mfa_enabled, None);
     }
 
@@ -952,8 +952,8 @@ mod tests {
         let raw = super::super::load::parse(&source).unwrap();
         assert!(matches!(&raw.users, RawUsers::Items { prefix, .. } if prefix.ends_with("en-US\nusers:\n")));
         let manifest = validate(&source, raw).unwrap();
-        assert_eq!(manifest.users[1].attributes["nickname"], "en-US");
-        assert_eq!(manifest.users[1].attributes["locale"], "en-US");
+        assert_eq!(manifest.users[1].attributes.get("nickname"), Some("en-US"));
+        assert_eq!(manifest.users[1].attributes.get("locale"), Some("en-US"));
         // Problems are located in the file, not in the prefix.
         let problems = check(&format!("{text}  - username: c\n    email: nope\n    locale: *nosuch\n  - username: d\n    email_verified: *loc\n    email: d@x\n")).unwrap_err();
         assert_eq!(

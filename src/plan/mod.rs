@@ -81,7 +81,7 @@ pub struct NewUser {
     pub index: usize,
     pub username: String,
     /// The attributes the import sets, by Cognito name, in the manifest's canonical form.
-    pub attributes: BTreeMap<String, String>,
+    pub attributes: crate::manifest::Attributes,
     /// `cognito:mfa_enabled` as it will be written: the user's value and the pool's setting.
     pub mfa_enabled: bool,
     /// The declared enabled state: `false` disables the user right after its import.
@@ -306,7 +306,7 @@ pub fn diff(manifest: &ValidManifest, pool: &ObservedPool) -> Result<Plan, Vec<P
                         set_enabled,
                         sign_in: crate::pool::SIGN_IN_ATTRIBUTES
                             .iter()
-                            .filter_map(|a| user.attributes.get(*a).map(|v| ((*a).to_owned(), v.clone())))
+                            .filter_map(|a| user.attributes.get(a).map(|v| ((*a).to_owned(), v.to_owned())))
                             .collect(),
                     });
                 }
@@ -521,16 +521,21 @@ pub fn found<'a>(wanted: &Wanted, pool: &'a ObservedPool) -> Vec<(String, &'a Re
 }
 
 /// The declared `attributes` whose value in `remote` differs, compared as `plan` compares them.
-pub fn attribute_drift(attributes: &BTreeMap<String, String>, remote: &RemoteUser) -> Vec<AttributeDrift> {
+pub fn attribute_drift<'a>(
+    attributes: impl IntoIterator<Item = (&'a str, &'a str)>,
+    remote: &RemoteUser,
+) -> Vec<AttributeDrift> {
     attributes
-        .iter()
+        .into_iter()
         .filter_map(|(name, declared)| {
             let actual = remote.attributes.get(name);
             match actual {
                 Some(actual) if same_value(name, declared, actual) => None,
-                _ => {
-                    Some(AttributeDrift { attribute: name.clone(), pool: actual.cloned(), manifest: declared.clone() })
-                }
+                _ => Some(AttributeDrift {
+                    attribute: name.to_owned(),
+                    pool: actual.cloned(),
+                    manifest: declared.to_owned(),
+                }),
             }
         })
         .collect()
@@ -580,7 +585,12 @@ impl RemoteIndex {
     }
 
     /// `attributes` needs only the sign-in attributes (`email`, `phone_number`).
-    fn find_by(&self, pool: &ObservedPool, username: &str, attributes: &BTreeMap<String, String>) -> Option<usize> {
+    fn find_by(
+        &self,
+        pool: &ObservedPool,
+        username: &str,
+        attributes: &impl crate::manifest::AttributeLookup,
+    ) -> Option<usize> {
         pool.declared_keys(username, attributes).iter().find_map(|key| self.by_key.get(key).copied())
     }
 }
@@ -618,7 +628,7 @@ fn check_custom_attributes(manifest: &ValidManifest, pool: &ObservedPool, proble
     for user in &manifest.users {
         for name in user.attributes.keys() {
             if name.starts_with(crate::manifest::CUSTOM_PREFIX) && !pool.schema.contains_key(name) {
-                users_of.entry(name.as_str()).or_default().push(user);
+                users_of.entry(name).or_default().push(user);
             }
         }
     }

@@ -276,7 +276,7 @@ pub fn report(plan: &Plan, show_pii: bool) -> PlanReport<'_> {
             .map(|u| NewUserReport {
                 index: u.index,
                 username: &u.username,
-                attributes: u.attributes.iter().map(|(k, v)| (k.as_str(), shown(k, v, show_pii))).collect(),
+                attributes: u.attributes.iter().map(|(k, v)| (k, shown(k, v, show_pii))).collect(),
                 mfa_enabled: u.mfa_enabled,
                 enabled: u.enabled,
                 groups: &u.groups,

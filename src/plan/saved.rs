@@ -12,7 +12,7 @@
 //! Fields `apply` does not use (the manifest's path and digest, the summary, the drift...)
 //! are informational and not covered.
 
-use std::collections::BTreeMap;
+use crate::manifest::Attributes;
 use std::path::Path;
 
 use miette::{Context, IntoDiagnostic};
@@ -52,7 +52,7 @@ struct CoveredPool<'a> {
 #[derive(Serialize)]
 struct CoveredUser<'a> {
     username: &'a str,
-    attributes: &'a BTreeMap<String, String>,
+    attributes: &'a Attributes,
 }
 
 /// The parts of a plan the digest covers, borrowed from a plan or from a saved file.
@@ -62,7 +62,7 @@ pub struct DigestInput<'a> {
     pub region: &'a str,
     pub role: &'a str,
     pub scoped_trust: bool,
-    pub users: Vec<(&'a str, &'a BTreeMap<String, String>)>,
+    pub users: Vec<(&'a str, &'a Attributes)>,
     pub csv_header: &'a [String],
     pub rows: &'a [&'a str],
     pub post_import: &'a [PostImportChange],
@@ -153,7 +153,7 @@ pub struct SavedPool {
 pub struct SavedUser {
     pub username: String,
     #[serde(default)]
-    pub attributes: BTreeMap<String, String>,
+    pub attributes: Attributes,
 }
 
 impl SavedPlan {
@@ -219,7 +219,7 @@ mod tests {
 
     fn saved() -> serde_json::Value {
         let header = vec!["cognito:username".to_owned(), "email".to_owned()];
-        let attributes: BTreeMap<String, String> = [("email".to_owned(), "a@example.com".to_owned())].into();
+        let attributes: Attributes = [("email", "a@example.com")].into_iter().collect();
         let rows = ["alice,a@example.com"];
         let plan_digest = digest(&DigestInput {
             pool_id: "eu-west-1_X",

@@ -164,13 +164,13 @@ impl ObservedPool {
     /// The keys under which a declared user is looked for: its username as the pool compares
     /// it or, in a pool that signs in by email or phone, each of those values it has, in the
     /// pool's order. `attributes` needs only the sign-in attributes.
-    pub fn declared_keys(&self, username: &str, attributes: &BTreeMap<String, String>) -> Vec<String> {
+    pub fn declared_keys(&self, username: &str, attributes: &impl crate::manifest::AttributeLookup) -> Vec<String> {
         if self.username_attributes.is_empty() {
             return vec![self.username_key(username)];
         }
         self.username_attributes
             .iter()
-            .filter_map(|attribute| attributes.get(attribute).map(|value| attribute_key(attribute, value)))
+            .filter_map(|attribute| attributes.attribute(attribute).map(|value| attribute_key(attribute, value)))
             .collect()
     }
 
@@ -234,12 +234,12 @@ impl Wanted {
             .users
             .iter()
             .map(|user| {
-                attributes.extend(user.attributes.keys().cloned());
+                attributes.extend(user.attributes.keys().map(str::to_owned));
                 WantedUser {
                     username: user.username.clone(),
                     sign_in: SIGN_IN_ATTRIBUTES
                         .iter()
-                        .filter_map(|a| user.attributes.get(*a).map(|v| ((*a).to_owned(), v.clone())))
+                        .filter_map(|a| user.attributes.get(a).map(|v| ((*a).to_owned(), v.to_owned())))
                         .collect(),
                     groups: user.groups.clone(),
                 }
