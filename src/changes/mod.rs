@@ -83,7 +83,7 @@ impl Target {
             wanted.attributes.extend(user.sign_in.keys().cloned());
             wanted.users.push(WantedUser {
                 username: user.username.clone(),
-                sign_in: user.sign_in.clone(),
+                sign_in: user.sign_in.clone().into(),
                 groups: user.groups.clone(),
             });
         }

@@ -14,7 +14,7 @@ use crate::output::progress::Progress;
 use crate::pace::Pacer;
 use crate::password_hashes::HashFile;
 use crate::plan::render::{RenderOptions, markdown, text};
-use crate::plan::report::{report, to_json};
+use crate::plan::report::{report, write_json};
 use crate::plan::{Plan, diff};
 use crate::pool::aws::CognitoPool;
 use crate::pool::{MembershipStrategy, ObservedPool, PoolError, PoolReader, ReadStrategy, Wanted};
@@ -31,12 +31,15 @@ pub fn run(args: &PlanArgs, settings: &Settings, printer: &Printer) -> miette::R
         plan.attach_hashes(hashes);
     }
 
-    let rendered = match args.format {
-        PlanFormat::Text => text(&plan, RenderOptions { show_pii: args.show_pii, paint: printer.stdout_paint }),
-        PlanFormat::Json => to_json(&report(&plan, args.show_pii)),
-        PlanFormat::Markdown => markdown(&plan, args.show_pii),
-    };
-    printer.data(&rendered).into_diagnostic()?;
+    match args.format {
+        PlanFormat::Text => {
+            printer.data(&text(&plan, RenderOptions { show_pii: args.show_pii, paint: printer.stdout_paint }))
+        }
+        // Streamed: the JSON of a plan of many new users is not held whole.
+        PlanFormat::Json => printer.data_with(|out| write_json(&report(&plan, args.show_pii), &mut { out })),
+        PlanFormat::Markdown => printer.data(&markdown(&plan, args.show_pii)),
+    }
+    .into_diagnostic()?;
 
     if let Some(path) = &args.output {
         // A saved plan is what `apply` imports: it keeps every value, hence mode 0600.

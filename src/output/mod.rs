@@ -39,6 +39,16 @@ impl Printer {
         }
     }
 
+    /// Data on stdout written by `write` as it goes (buffered), for large outputs; a closed
+    /// pipe ends it quietly, as in [`Self::data`].
+    pub fn data_with(&self, write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> std::io::Result<()> {
+        let mut out = std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout().lock());
+        match write(&mut out).and_then(|()| out.flush()) {
+            Err(error) if is_broken_pipe(&error) => Ok(()),
+            other => other,
+        }
+    }
+
     /// A status message on stderr, hidden by `--quiet`.
     pub fn status(&self, text: impl Display) {
         if self.verbosity >= Verbosity::Normal {

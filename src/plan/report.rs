@@ -145,11 +145,25 @@ pub struct GroupDriftReport<'a> {
     pub changes: Vec<ChangeReport<'a>>,
 }
 
+/// A new user's attributes as the report shows them (masked unless `show_pii`), by name:
+/// written while the report is serialized, not held as a copy.
+#[derive(Debug, Clone, Copy)]
+pub struct ShownAttributes<'a> {
+    pub attributes: &'a crate::manifest::Attributes,
+    pub show_pii: bool,
+}
+
+impl Serialize for ShownAttributes<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.attributes.iter().map(|(k, v)| (k, shown(k, v, self.show_pii))))
+    }
+}
+
 #[derive(Debug, Serialize)]
 pub struct NewUserReport<'a> {
     pub index: usize,
     pub username: &'a str,
-    pub attributes: BTreeMap<&'a str, String>,
+    pub attributes: ShownAttributes<'a>,
     pub mfa_enabled: bool,
     pub enabled: bool,
     pub groups: &'a [String],
@@ -276,7 +290,7 @@ pub fn report(plan: &Plan, show_pii: bool) -> PlanReport<'_> {
             .map(|u| NewUserReport {
                 index: u.index,
                 username: &u.username,
-                attributes: u.attributes.iter().map(|(k, v)| (k, shown(k, v, show_pii))).collect(),
+                attributes: ShownAttributes { attributes: &u.attributes, show_pii },
                 mfa_enabled: u.mfa_enabled,
                 enabled: u.enabled,
                 groups: &u.groups,
@@ -334,6 +348,13 @@ pub fn report(plan: &Plan, show_pii: bool) -> PlanReport<'_> {
 }
 
 /// The report as pretty JSON, with a final newline.
+/// Writes the report as pretty JSON, then a newline, as it is serialized: a plan of many
+/// users is never held as one string.
+pub fn write_json(report: &PlanReport<'_>, out: &mut impl std::io::Write) -> std::io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, report)?;
+    out.write_all(b"\n")
+}
+
 pub fn to_json(report: &PlanReport<'_>) -> String {
     let mut text = serde_json::to_string_pretty(report).expect("plain data serializes");
     text.push('\n');

@@ -82,8 +82,20 @@ pub fn digest(input: &DigestInput<'_>) -> String {
         post_import: input.post_import,
         password_hashes: input.password_hashes,
     };
-    let bytes = serde_json::to_vec(&covered).expect("plain data serializes");
-    format!("{:x}", Sha256::digest(bytes))
+    // The JSON is hashed as it is written: a plan of many users is not held twice.
+    struct Hashing(Sha256);
+    impl std::io::Write for Hashing {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.update(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut hashing = Hashing(Sha256::new());
+    serde_json::to_writer(&mut hashing, &covered).expect("plain data serializes");
+    format!("{:x}", hashing.0.finalize())
 }
 
 /// The digest of a fresh plan.

@@ -222,7 +222,8 @@ pub struct Wanted {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WantedUser {
     pub username: String,
-    pub sign_in: BTreeMap<String, String>,
+    /// The sign-in attributes it declares, compact: a manifest may declare a million users.
+    pub sign_in: crate::manifest::Attributes,
     /// The groups the user declares, to estimate the cost of group walks.
     pub groups: Vec<String>,
 }
