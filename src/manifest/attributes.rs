@@ -1,10 +1,10 @@
 //! [`Attributes`]: one declared user's attribute values by Cognito name, compact.
 //!
 //! A manifest of a million users holds millions of attribute values, so a user's
-//! attributes are one shared, sorted slice of (name, value) pairs rather than a map of
-//! owned strings: names are interned (the standard columns are static, other names are
-//! leaked once per distinct name, which the manifest's size bounds), and a clone (the
-//! plan keeps the new users' attributes) shares the slice instead of copying it.
+//! attributes are not a map of owned strings: the sorted names are interned (the standard
+//! columns are static, other names and lists of names are leaked once each, which the
+//! input's size bounds), the values are one shared buffer, and a clone (the plan keeps the
+//! new users' attributes) shares that buffer instead of copying it.
 
 use std::collections::{BTreeMap, HashSet};
 use std::fmt;
