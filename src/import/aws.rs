@@ -261,11 +261,14 @@ impl CognitoImports {
         unreachable!("the loop returns on its last attempt")
     }
 
-    /// Starts the job, once. A `PreconditionNotMetException` for a job that another run of
-    /// the same plan started a moment ago is a success; any other refusal is returned with its
-    /// code, for the caller to recognise (another job active: LimitExceededException or
-    /// PreconditionNotMetException, Cognito does not document which; the upload not visible
-    /// yet: PreconditionNotMetException).
+    /// Starts the job, once. A refusal because another run of the same plan started the job
+    /// a moment ago is a success: Cognito does not document the code of a start of a job that
+    /// is no longer `Created` (`PreconditionNotMetException` or `InvalidParameterException`:
+    /// the conformance kit's `restart_refusal_code` probe), so on either the job is described,
+    /// and if it has left `Created` it is returned as started. Any other refusal is returned
+    /// with its code, for the caller to recognise (another job active: LimitExceededException
+    /// or PreconditionNotMetException, Cognito does not document which; the upload not
+    /// visible yet: PreconditionNotMetException).
     pub async fn start(&self, pool_id: &str, job_id: &str) -> Result<Job, ImportError> {
         let error = match self.cognito.start_user_import_job().user_pool_id(pool_id).job_id(job_id).send().await {
             Ok(out) => {
@@ -280,7 +283,7 @@ impl CognitoImports {
             }
             Err(error) => error,
         };
-        if error.code() == Some("PreconditionNotMetException")
+        if matches!(error.code(), Some("PreconditionNotMetException" | "InvalidParameterException"))
             && let Ok(job) = self.describe(pool_id, job_id).await
             && job.status != JobStatus::Created
         {

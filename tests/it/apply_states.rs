@@ -222,6 +222,59 @@ fn a_start_refused_with_limit_exceeded_waits_for_the_other_job() {
     start_refused_with("LimitExceededException", "staterefusedlimit");
 }
 
+/// Two runs of one plan resume the same created job at once, and both start it: the second
+/// start finds the job already started, which Cognito refuses with `code` (probe
+/// `restart_refusal_code`: undocumented which). Both runs must follow the one job and
+/// succeed. To make the race certain, a job of another pool (another access key, same
+/// account and region) holds the account's one slot while both upload: both starts are
+/// refused, both pause and retry, and the first retry after the slot frees wins; the
+/// other's retry is the restart.
+fn both_runs_start_one_job(code: &str, name: &str) {
+    let setup = Setup::new(name);
+    setup.manifest(&["alice", "bob"]);
+    setup.run(&["role", "--create"]);
+    // A job of this plan that an interrupted run created and never uploaded.
+    setup.faults(json!({"fail_upload": {"count": 10, "status": 500}}));
+    let mut child = setup.account.spawn(setup.ws.path(), &["apply", "--yes"]);
+    wait_for_line(&mut child, "created import job");
+    sigterm(&child);
+    assert_eq!(finish(child).code, 1);
+    setup.faults(json!({"restart_refusal_code": code}));
+
+    let holder = crate::common::emulator::TestAccount {
+        access_key: format!("{}H", setup.account.access_key),
+        region: setup.account.region,
+    };
+    emulator().set_faults(&holder, json!({"slow_start_seconds": 4}));
+    let other_pool = emulator().seed_pool(&holder, &format!("{name}b"), 0, &[]);
+    let other = other_manifest(&setup, &other_pool, &["zed"]);
+    let mut running = holder.spawn(other.path(), &["apply", "--yes"]);
+    wait_for_line(&mut running, "started import job");
+
+    let runs: Vec<_> = (0..2).map(|_| setup.account.spawn(setup.ws.path(), &["apply", "--yes"])).collect();
+    for run in runs {
+        let run = finish(run);
+        assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+        assert!(run.stderr.contains("resuming import job"), "{}", run.stderr);
+    }
+    has_all(&setup, &["alice", "bob"]);
+    let ran = jobs_with_rows(&setup);
+    assert_eq!(ran.len(), 1, "{ran:#?}");
+    assert_eq!(ran[0]["imported"], 2);
+    assert_eq!(setup.count("CreateUserImportJob"), 1, "both runs resumed the interrupted run's job");
+    assert_eq!(finish(running).code, 0);
+}
+
+#[test]
+fn a_restart_refused_with_precondition_not_met_is_the_other_runs_start() {
+    both_runs_start_one_job("PreconditionNotMetException", "staterestartpre");
+}
+
+#[test]
+fn a_restart_refused_with_invalid_parameter_is_the_other_runs_start() {
+    both_runs_start_one_job("InvalidParameterException", "staterestartinv");
+}
+
 #[test]
 fn sigterm_during_the_wait_exits_1_and_a_rerun_resumes() {
     let setup = Setup::new("statesigwait");
