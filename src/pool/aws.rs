@@ -483,12 +483,10 @@ impl Chain {
                     Ok(Some(page)) => page,
                     Ok(None) => return Ok((kept, seen)),
                     // A pagination token lives an hour [LISTUSERS-GUIDE]: a chain that outlived
-                    // it starts its partition again, not the walk.
-                    Err(error)
-                        if had_token
-                            && error.code.as_deref() == Some("InvalidParameterException")
-                            && restarts < CHAIN_RESTARTS =>
-                    {
+                    // it starts its partition again, not the walk. Whether the hour counts from
+                    // the chain's first page or from the token's own page does not matter here;
+                    // the error an expired token answers is undocumented ([`token_expired`]).
+                    Err(error) if had_token && token_expired(error.code.as_deref()) && restarts < CHAIN_RESTARTS => {
                         restarts += 1;
                         continue 'partition;
                     }
@@ -505,6 +503,16 @@ impl Chain {
             }
         }
     }
+}
+
+/// Whether a `ListUsers` error, answered for a page asked for with a pagination token, may
+/// mean the token expired. Cognito does not document the code: the emulator answers
+/// `InvalidParameterException` (its choice) or `NotAuthorizedException` (switch
+/// `expired_token_error`), both errors the service model declares for ListUsers, and the
+/// conformance kit's probe `expired_token_error` finds out which. A first page (no token)
+/// answering either is not retried, so a real permission error still surfaces at once.
+fn token_expired(code: Option<&str>) -> bool {
+    matches!(code, Some("InvalidParameterException" | "NotAuthorizedException"))
 }
 
 /// Where a `ListUsers` chain is.
@@ -1157,6 +1165,14 @@ mod tests {
     fn mapped(target: &Target, error: SdkError<DescribeUserPoolError, ()>) -> (String, String) {
         let error = map_error(target, "describe user pool `eu-west-1_Abc123`", "DescribeUserPool", error);
         (error.to_string(), error.help)
+    }
+
+    #[test]
+    fn either_answer_for_an_expired_token_restarts_a_chain() {
+        assert!(token_expired(Some("InvalidParameterException")));
+        assert!(token_expired(Some("NotAuthorizedException")));
+        assert!(!token_expired(Some("ResourceNotFoundException")));
+        assert!(!token_expired(None));
     }
 
     #[test]

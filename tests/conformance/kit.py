@@ -26,6 +26,7 @@ import signal
 import sys
 import time
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -72,6 +73,16 @@ class Refused(Exception):
 
 class NotRun(Exception):
     """A probe that was not run (e.g. an expensive one without --expensive)."""
+
+
+# How long the pacing probes wait and how hard they push. On a real account: Cognito's
+# documented hour for a pagination token (its probes need --slow), and a burst at a
+# category's quota (--throttle). Against the emulator the kit sets a short token lifetime
+# and small quotas for its own access key (the control API), so the same probe functions
+# run in seconds.
+REAL_TOKEN_TTL, REAL_TOKEN_MARGIN = 3600.0, 300.0
+EMULATOR_TOKEN_TTL, EMULATOR_TOKEN_MARGIN = 1.2, 0.3
+EMULATOR_QUOTA = 8.0
 
 
 @dataclass
@@ -162,7 +173,8 @@ POOL_KINDS: dict[str, dict[str, Any]] = {
 
 class Lab:
     def __init__(self, session: boto3.Session, endpoint: str | None, region: str,
-                 expensive: bool, role_wait: float, say: Callable[[str], None]):
+                 expensive: bool, role_wait: float, say: Callable[[str], None],
+                 slow: bool = False, throttle: bool = False):
         cfg = Config(retries={"mode": "standard", "max_attempts": 8})
         kw: dict[str, Any] = {"region_name": region, "config": cfg}
         if endpoint:
@@ -176,6 +188,13 @@ class Lab:
         self.logs = session.client("logs", **kw)
         self.sts = session.client("sts", **kw)
         self.region = region
+        self.endpoint = endpoint
+        credentials = session.get_credentials()
+        self.access_key = credentials.access_key if credentials else ""
+        self.emulator = False      # the target answers the emulator's control API
+        self.slow = slow
+        self.throttle = throttle
+        self.memo: dict[str, Any] = {}   # observations shared by several probes
         self.expensive = expensive
         self.role_wait = role_wait
         self.say = say
@@ -226,12 +245,49 @@ class Lab:
             self.tagged.add(pool_id)
         return pool_id
 
+    # pacing probes --------------------------------------------------------------------
+    @contextmanager
+    def on_emulator(self, **values: Any):
+        """Against the emulator: these fault keys for this run's access key while the block
+        runs (e.g. a short `token_ttl_seconds`, small `quotas`), then the previous ones.
+        Against anything else: nothing."""
+        if not self.emulator:
+            yield
+            return
+        url = f"{self.endpoint.rstrip('/')}/_emulator/faults"
+        params = {"access_key": self.access_key}
+        before = requests.get(url, params=params, timeout=10).json().get("faults") or {}
+        r = requests.post(url, params=params, json={**before, **values}, timeout=10)
+        r.raise_for_status()
+        try:
+            yield
+        finally:
+            if before:
+                requests.post(url, params=params, json=before, timeout=10)
+            else:
+                requests.delete(url, params=params, timeout=10)
+
+    def token_wait(self) -> tuple[float, float]:
+        """(a token's lifetime, a margin) for the token probes: the documented hour on a
+        real account (only with --slow), a second against the emulator."""
+        if self.emulator:
+            return EMULATOR_TOKEN_TTL, EMULATOR_TOKEN_MARGIN
+        if not self.slow:
+            raise NotRun("waits over an hour for pagination tokens to expire; pass --slow")
+        return REAL_TOKEN_TTL, REAL_TOKEN_MARGIN
+
     def redact(self, text: str) -> str:
         return text.replace(self.account, "<account>") if self.account else text
 
     # set-up ------------------------------------------------------------------------
     def setup(self) -> None:
         self.account = self.sts.get_caller_identity()["Account"]
+        if self.endpoint:
+            try:
+                r = requests.get(f"{self.endpoint.rstrip('/')}/_emulator/health", timeout=10)
+                self.emulator = r.status_code == 200 and r.json().get("ok") is True
+            except (requests.RequestException, ValueError):
+                self.emulator = False
         # Roles first: a new role takes a while to become assumable by Cognito.
         policy = logs_policy(self.region, self.account)
         source_trust = json.loads(json.dumps(TRUST))
@@ -559,9 +615,26 @@ def table(rows: list[Row]) -> str:
     return "\n".join(lines)
 
 
-def cost_statement(selected: list[Probe], endpoint: str | None) -> str:
+def cost_statement(selected: list[Probe], endpoint: str | None, slow: bool = False,
+                   throttle: bool = False) -> str:
     jobs = sum(p.jobs for p in selected) + 5   # + one batch job per pool kind at most
     target = f"the endpoint {endpoint}" if endpoint else "your AWS account"
+    opt_in = []
+    if slow:
+        opt_in.append(
+            f"  --slow: the pagination-token probes wait {(REAL_TOKEN_TTL + REAL_TOKEN_MARGIN) / 60:.0f} "
+            "minutes (a token's documented hour, and a margin);\n"
+            "    against the emulator they wait a few seconds.\n")
+    else:
+        opt_in.append("  Not run without --slow: the pagination-token probes (they wait over an hour).\n")
+    if throttle:
+        opt_in.append(
+            "  --throttle: the quota probes send bursts above a category's request quota\n"
+            "    (UserPoolRead, UserPoolResourceRead/Update, UserResourceUpdate, UserUpdate,\n"
+            "    LimitManagement), a second or two each, about 20 seconds in all: other clients of\n"
+            "    this account and Region (your production app) may be throttled meanwhile.\n")
+    else:
+        opt_in.append("  Not run without --throttle: the quota probes (they throttle the account briefly).\n")
     return (
         f"The conformance kit will, in {target}:\n"
         f"  - create up to {len(POOL_KINDS)} throw-away user pools and 4 IAM roles named "
@@ -574,7 +647,8 @@ def cost_statement(selected: list[Probe], endpoint: str | None) -> str:
         "  - then delete all of it, also when interrupted (Ctrl-C).\n"
         "Cost: user pools, import jobs and IAM roles are not billed; imported users that never\n"
         "sign in are not monthly active users; the CloudWatch Logs ingestion is well under $0.01.\n"
-        "Time: import jobs take one to a few minutes each on Cognito, so expect 15-40 minutes.")
+        "Time: import jobs take one to a few minutes each on Cognito, so expect 15-40 minutes.\n"
+        + "".join(opt_in).rstrip("\n"))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -589,6 +663,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--only", help="comma-separated probe names")
     ap.add_argument("--expensive", action="store_true",
                     help="also run probes that upload a 500,001-row file")
+    ap.add_argument("--slow", action="store_true",
+                    help="also run probes that wait over an hour (pagination tokens expiring)")
+    ap.add_argument("--throttle", action="store_true",
+                    help="also run probes that throttle the account's request quotas for a few "
+                         "seconds each (your production clients of this account and Region "
+                         "may be throttled meanwhile)")
     ap.add_argument("--role-wait", type=float, default=None,
                     help="seconds to wait for a new role to become assumable (AWS: 90)")
     ap.add_argument("--list", action="store_true", help="list the probes and exit")
@@ -610,7 +690,8 @@ def main(argv: list[str] | None = None) -> int:
     def say(msg: str) -> None:
         print(f"conformance: {msg}", file=sys.stderr, flush=True)
 
-    print(cost_statement(selected, args.endpoint_url), file=sys.stderr)
+    print(cost_statement(selected, args.endpoint_url, slow=args.slow, throttle=args.throttle),
+          file=sys.stderr)
     if not args.yes:
         if not sys.stdin.isatty():
             print("error: not confirmed (no terminal to ask on)\nhelp: pass --yes to run "
@@ -630,7 +711,8 @@ def main(argv: list[str] | None = None) -> int:
         print("error: no AWS Region\nhelp: pass --region or set AWS_REGION", file=sys.stderr)
         return 2
     role_wait = args.role_wait if args.role_wait is not None else (5 if args.endpoint_url else 90)
-    lab = Lab(session, args.endpoint_url, region, args.expensive, role_wait, say)
+    lab = Lab(session, args.endpoint_url, region, args.expensive, role_wait, say,
+              slow=args.slow, throttle=args.throttle)
 
     def interrupted(signum, _frame):
         raise KeyboardInterrupt(signal.Signals(signum).name)

@@ -11,6 +11,7 @@ outcomes from the job's CloudWatch log lines.
 from __future__ import annotations
 
 import re
+import time
 
 from botocore.exceptions import ClientError
 
@@ -538,6 +539,73 @@ def provisioned_limit_unknown_category(lab: Lab):
     except ClientError as e:
         return code(e), e.response["Error"].get("Message", "")
     return other("answered a limit"), str(out.get("Limit", {}))[:200]
+
+
+# --------------------------------------------------------------------------------------
+# ListUsers pagination tokens: "tokens expire after one hour" [LISTUSERS-GUIDE]. One
+# timeline serves both probes: two chains start at t0; chain B takes its second page at
+# t0 + ttl/2; at t0 + ttl + margin chain A's token (issued at t0) must have expired, and
+# chain B's (issued at t0 + ttl/2) has expired only if its hour began at the chain's first
+# page. A real account waits over an hour (--slow); the emulator is given a short lifetime.
+# --------------------------------------------------------------------------------------
+
+def token_timeline(lab: Lab, ttl: float, margin: float) -> dict:
+    """What ListUsers answers for tokens of different ages, waiting `ttl` + `margin`."""
+    pool = lab.own(lab.pool("basic"))
+    for i in range(3):   # Limit=1: three users make two-page chains
+        name = f"tokens{i}-{lab.run_id}"
+        lab.existing_user("basic", name, f"{name}@example.com")
+
+    def page(token=None):
+        kw = {"PaginationToken": token} if token else {}
+        try:
+            return lab.idp.list_users(UserPoolId=pool, Limit=1, **kw).get("PaginationToken"), None
+        except ClientError as e:
+            return None, e
+
+    started = time.monotonic()
+    token_a, _ = page()
+    token_b, _ = page()
+    if not token_a or not token_b:
+        return {"error": "a one-user first page carried no PaginationToken"}
+    time.sleep(max(0.0, started + ttl / 2 - time.monotonic()))
+    token_b2, error = page(token_b)
+    if error is not None or not token_b2:
+        return {"error": f"a token {ttl / 2:.0f} s old was refused: {error}"}
+    time.sleep(max(0.0, started + ttl + margin - time.monotonic()))
+    _, old_error = page(token_a)
+    _, young_error = page(token_b2)
+    return {"old": old_error, "young": young_error, "age": time.monotonic() - started}
+
+
+def _tokens(lab: Lab) -> dict:
+    if "tokens" not in lab.memo:
+        ttl, margin = lab.token_wait()
+        with lab.on_emulator(token_ttl_seconds=ttl):
+            lab.memo["tokens"] = token_timeline(lab, ttl, margin)
+    return lab.memo["tokens"]
+
+
+@probe("the error of ListUsers for a pagination token over an hour old")
+def expired_token_error(lab: Lab):
+    seen = _tokens(lab)
+    if "error" in seen:
+        return other(seen["error"]), ""
+    if seen["old"] is None:
+        return other(f"a token {seen['age']:.0f} s old was accepted"), ""
+    return code(seen["old"]), seen["old"].response["Error"].get("Message", "")
+
+
+@probe("a pagination token's hour: from the chain's first page or from its own page")
+def token_hour_start(lab: Lab):
+    seen = _tokens(lab)
+    if "error" in seen:
+        return other(seen["error"]), ""
+    if seen["old"] is None:
+        return other(f"a token {seen['age']:.0f} s old was accepted"), ""
+    if seen["young"] is None:
+        return "issuing_page", "a young token of an old chain was accepted"
+    return "first_page", f"a young token of an old chain was refused: {code(seen['young'])}"
 
 
 # --------------------------------------------------------------------------------------

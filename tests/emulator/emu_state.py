@@ -54,7 +54,8 @@ DEFAULT_CONFIG: dict[str, Any] = {
     # Cognito's quotas are per account and Region) or "access_key" (each key its own, so
     # that parallel tests do not share).
     "quota_scope": "account",
-    # Lifetime of a ListUsers pagination token, counted from the chain's first page.
+    # Lifetime of a ListUsers pagination token [LISTUSERS-GUIDE: one hour], counted from
+    # where switch `token_hour_start` says. Also a fault key (one access key's own).
     "token_ttl_seconds": 3600.0,
     # Password-hash jobs (password_hashes.py, README tables), each UNDOCUMENTED:
     # whether GetCSVHeader lists `password_hash` (last);
@@ -133,6 +134,11 @@ CHOICES.update({
     "group_limit_error": ("InvalidParameterException", "LimitExceededException"),
     # pacing: the error GetProvisionedLimit answers for a category it does not know
     "provisioned_limit_unknown_category": ("InvalidParameterException", "ResourceNotFoundException"),
+    # ListUsers pagination tokens (reference §8: "tokens expire after one hour"): the error an
+    # expired token answers (both are errors the model declares for ListUsers), and whether
+    # its hour starts at the chain's first page or at the page that issued it.
+    "expired_token_error": ("InvalidParameterException", "NotAuthorizedException"),
+    "token_hour_start": ("first_page", "issuing_page"),
 })
 DEFAULT_CONFIG.update({k: v[0] for k, v in CHOICES.items()})
 
@@ -252,11 +258,14 @@ class Faults:
         self.rng = random.Random(spec.get("seed"))
         # remaining deterministic counts, per switch
         self.remaining: dict[str, int | None] = {}
+        # matching requests let through before the switch applies ("after")
+        self.passing: dict[str, int] = {}
         for name in ("throttle", "server_error", "fail_upload"):
             sw = spec.get(name)
             if isinstance(sw, dict):
                 c = sw.get("count")
                 self.remaining[name] = int(c) if c is not None else None
+                self.passing[name] = int(sw.get("after") or 0)
 
     def _matches(self, sw: dict[str, Any], operation: str) -> bool:
         ops = sw.get("operations")
@@ -266,6 +275,9 @@ class Faults:
         """Return the switch when this request must fail, consuming one count."""
         sw = self.spec.get(name)
         if not isinstance(sw, dict) or not self._matches(sw, operation):
+            return None
+        if self.passing.get(name, 0) > 0:
+            self.passing[name] -= 1
             return None
         remaining = self.remaining.get(name)
         if remaining is not None and remaining > 0:
@@ -373,6 +385,14 @@ def choice(key: str) -> Any:
         if value is not None:
             return value
     return cfg(key)
+
+
+def setting(key: str) -> Any:
+    """A config value that an access key may override with a fault key of the same name
+    (e.g. `token_ttl_seconds`), for the current caller."""
+    akid = getattr(_CALLER, "access_key", None)
+    value = fault_value(akid, key) if akid else None
+    return cfg(key) if value is None else value
 
 
 def chosen(key: str) -> bool:

@@ -20,7 +20,7 @@ from moto.cognitoidp import models as cm
 from moto.cognitoidp.responses import CognitoIdpResponse
 
 from cognito_import import CognitoError, invalid, limit_exceeded
-from emu_state import cfg
+from emu_state import cfg, choice, chosen, setting
 
 
 # 1. SchemaAttributes. moto keeps ONLY the attributes passed in CreateUserPool's Schema
@@ -167,20 +167,24 @@ def list_users(self) -> str:
     users = _filtered(pool.users, snap, filt) if filt else snap
     total = len(users)
     start = 0
-    chain_started = time.time()
+    now = time.time()
+    chain_started = now
     if token:
         try:
             decoded = json.loads(base64.urlsafe_b64decode(token.encode()))
             start, key = int(decoded["i"]), decoded["u"]
             chain_started = float(decoded.get("s", chain_started))
+            issued = float(decoded.get("t", chain_started))
             if decoded.get("f") != (filt or "") or decoded.get("p") != pool_id:
                 raise ValueError
         except Exception:
             raise invalid("Invalid pagination token.")
-        # A token lives an hour [LISTUSERS-GUIDE], counted here from the chain's first page
-        # and answered InvalidParameterException (both chosen: undocumented).
-        if time.time() - chain_started > float(cfg("token_ttl_seconds")):
-            raise invalid("Pagination token has expired.")
+        # A token lives an hour [LISTUSERS-GUIDE]. From when (switch `token_hour_start`:
+        # the chain's first page, or the page that issued it) and the error an expired one
+        # answers (switch `expired_token_error`) are undocumented: both chosen.
+        born = chain_started if chosen("token_hour_start") else issued
+        if now - born > float(setting("token_ttl_seconds")):
+            raise CognitoError(choice("expired_token_error"), "Pagination token has expired.")
         # the user at the saved position may have moved (deletions): find it again
         if not (start < total and users[start].username == key):
             keys = [u.username for u in users]
@@ -192,7 +196,7 @@ def list_users(self) -> str:
     if nxt < total:
         out["PaginationToken"] = base64.urlsafe_b64encode(json.dumps(
             {"i": nxt, "u": users[nxt].username, "f": filt or "", "p": pool_id,
-             "s": chain_started}).encode()).decode()
+             "s": chain_started, "t": now}).encode()).decode()
     return json.dumps(out)
 
 

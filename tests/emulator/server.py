@@ -175,7 +175,7 @@ def _control(environ, start_response, body: bytes):
                 return _json(start_response, 400, {"error": "body must be a JSON object"})
             known = {"throttle", "server_error", "fail_upload", "slow_start_seconds", "fail_job",
                      "fail_rows", "role_propagation_seconds", "seed", "deny", "quotas",
-                     "url_expiry_seconds", *st.CHOICES}
+                     "url_expiry_seconds", "token_ttl_seconds", *st.CHOICES}
             unknown = sorted(set(payload) - known)
             if unknown:
                 return _json(start_response, 400, {"error": f"unknown fault(s): {unknown}"})

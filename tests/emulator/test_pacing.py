@@ -157,3 +157,28 @@ def test_filter_patterns_select_the_rows_a_report_needs(aws):
     assert matching('"Line Number" -SUCCEEDED') == [messages[1], messages[3]]
     assert matching("Line email") == [messages[1]]
     assert matching("") == messages
+
+
+def test_the_expired_token_switches(aws, config):
+    pool = aws.pool()
+    seed(aws, pool, 130)
+    # One access key's own lifetime, the other error, each token's hour from its own page.
+    aws.faults({"token_ttl_seconds": 0.4, "expired_token_error": "NotAuthorizedException",
+                "token_hour_start": "issuing_page"})
+    first = aws.idp.list_users(UserPoolId=pool, Limit=60)
+    time.sleep(0.25)
+    second = aws.idp.list_users(UserPoolId=pool, Limit=60, PaginationToken=first["PaginationToken"])
+    time.sleep(0.25)
+    # the chain is 0.5 s old, the second page's token 0.25 s: still valid
+    assert aws.idp.list_users(UserPoolId=pool, Limit=60, PaginationToken=second["PaginationToken"])["Users"]
+    time.sleep(0.2)
+    code = code_of(lambda: aws.idp.list_users(UserPoolId=pool, Limit=60,
+                                             PaginationToken=first["PaginationToken"]))
+    assert code == ("NotAuthorizedException", 400)
+
+
+def test_a_fault_can_let_the_first_requests_pass(aws):
+    pool = aws.pool()
+    aws.faults({"throttle": {"operations": ["DescribeUserPool"], "after": 2, "count": 1}})
+    codes = [code_of(lambda: aws.idp.describe_user_pool(UserPoolId=pool)) for _ in range(4)]
+    assert codes == [None, None, ("TooManyRequestsException", 429), None], codes

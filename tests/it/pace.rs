@@ -110,3 +110,50 @@ fn a_caller_that_may_not_read_the_quotas_keeps_the_documented_ones() {
     );
     emulator().set_faults(&account, json!({}));
 }
+
+/// A walk whose chain outlives its pagination token (`token_ttl_seconds`, for this access
+/// key) restarts the chain and gives the plan of a calm walk, whichever error an expired
+/// token answers (switch and probe `expired_token_error`) and whenever its hour starts
+/// (switch and probe `token_hour_start`). The second page is throttled six times after the
+/// first page: the pacer's back-off (at least 3.15 s) outlasts the 2 s token.
+fn a_chain_outliving_its_token_restarts(name: &str, switches: serde_json::Value) {
+    let account = emulator().account(name);
+    let pool_id = emulator().seed_pool(&account, name, 130, &[]);
+    let ws = Workspace::new();
+    let users = "  - username: user000003\n    email: user000003@example.com\n  - username: user000129\n    email: other@example.com\n  - username: newcomer\n    email: newcomer@example.com\n";
+    // Explicit rates: the throttling must not slow the restarted chain below one page a
+    // token's lifetime.
+    let args = ["--read", "list-one-chain", "--max-rps", "user-list=1000"];
+    let calm = plan_json(&account, &ws, &pool_id, users, &args);
+
+    let mut faults = json!({
+        "token_ttl_seconds": 2,
+        "throttle": {"operations": ["ListUsers"], "after": 1, "count": 6},
+    });
+    faults.as_object_mut().unwrap().extend(switches.as_object().unwrap().clone());
+    emulator().set_faults(&account, faults);
+    emulator().reset_counts(&account);
+    let outlived = plan_json(&account, &ws, &pool_id, users, &args);
+    // page 1, page 2 throttled six times and then refused as expired, then the chain again
+    assert_eq!(counts(&account)["ListUsers"], 1 + 6 + 1 + 3, "{:?}", counts(&account));
+    assert_eq!(outlived, calm);
+    assert_eq!(names(&outlived, "to_import"), ["newcomer"]);
+    assert_eq!(names(&outlived, "drifted"), ["user000129"]);
+    assert_eq!(outlived["summary"]["unmanaged"], 128);
+    emulator().set_faults(&account, json!({}));
+}
+
+#[test]
+fn an_expired_token_restarts_the_chain() {
+    a_chain_outliving_its_token_restarts("pace-token", json!({}));
+}
+
+#[test]
+fn an_expired_token_answered_not_authorized_restarts_the_chain() {
+    a_chain_outliving_its_token_restarts("pace-token-na", json!({"expired_token_error": "NotAuthorizedException"}));
+}
+
+#[test]
+fn a_token_whose_hour_starts_at_its_own_page_restarts_the_chain() {
+    a_chain_outliving_its_token_restarts("pace-token-own", json!({"token_hour_start": "issuing_page"}));
+}
