@@ -435,6 +435,14 @@ impl<'a> Checker<'a> {
                 "the username contains `\\`, which Cognito's CSV has no documented way to write".to_owned(),
                 "remove the backslash",
             );
+        } else if wrapped_in_quotes(username) {
+            self.push(
+                index,
+                username,
+                "username",
+                format!("username `{username}` is wrapped in double quotes"),
+                QUOTES_HELP,
+            );
         } else if !is_cognito_name(username) {
             self.push(
                 index,
@@ -734,6 +742,17 @@ fn unwritable_in_csv(c: char) -> Option<&'static str> {
     }
 }
 
+/// Whether `value` starts and ends with `"`. Cognito's CSV takes values unquoted \[CSV\],
+/// and whether its import keeps such a pair or strips it is undocumented (the conformance
+/// kit's `quote_characters` probe): a value that lost its quotes would show as drift on every
+/// `plan`, so validation refuses it and says how to write it. A quote elsewhere in a value is
+/// carried as it is under both readings.
+fn wrapped_in_quotes(value: &str) -> bool {
+    value.len() >= 2 && value.starts_with('"') && value.ends_with('"')
+}
+
+const QUOTES_HELP: &str = "remove the surrounding quotes (YAML's own quotes, as in `name: \"Ann\"`, are not part of the value and are fine): Cognito does not document whether its import keeps or strips them, so the pool might never match the manifest";
+
 /// The checks every text value needs before it can go into Cognito's CSV.
 fn check_text(value: &str) -> Result<(), (String, String)> {
     if value.is_empty() {
@@ -752,6 +771,9 @@ fn check_text(value: &str) -> Result<(), (String, String)> {
             },
             "remove it: Cognito's CSV import has no documented way to carry it".to_owned(),
         ));
+    }
+    if wrapped_in_quotes(value) {
+        return Err(("is wrapped in double quotes".to_owned(), QUOTES_HELP.to_owned()));
     }
     if value.contains('\\') {
         return Err((
@@ -864,6 +886,25 @@ mod tests {
         .unwrap_err();
         assert_eq!(problems.len(), 4, "{problems:#?}");
         assert!(problems[0].contains("`address` contains a line break"), "{problems:#?}");
+    }
+
+    // Probe `quote_characters`: whether Cognito keeps or strips a surrounding pair is
+    // undocumented, so a wrapped value is refused; a quote anywhere else is fine.
+    #[test]
+    fn values_wrapped_in_double_quotes() {
+        let problems = users(
+            "  - username: '\"a\"'\n    email: a@example.com\n  - username: b\n    email: b@example.com\n    given_name: '\"Ann\"'\n    nickname: '\"\"'\n    custom:\n      note: '\"x\"'\n  - username: c\n    email: c@example.com\n    given_name: \"Ann\"\n    nickname: 'say \"hi\"'\n    family_name: '\"'\n    middle_name: 'O\"Brien'\n",
+        )
+        .unwrap_err();
+        assert_eq!(
+            problems,
+            [
+                "users[0].username (`\"a\"`): username `\"a\"` is wrapped in double quotes",
+                "users[1].given_name (`b`): `given_name` is wrapped in double quotes",
+                "users[1].nickname (`b`): `nickname` is wrapped in double quotes",
+                "users[1].custom.note (`b`): is wrapped in double quotes",
+            ]
+        );
     }
 
     // See: #10. They passed validation and went raw into the CSV.

@@ -45,3 +45,43 @@ fn a_bare_custom_column_carries_the_custom_attribute() {
     let report: serde_json::Value = serde_json::from_str(&plan.stdout).unwrap();
     assert_eq!(report["summary"]["in_sync"], 1);
 }
+
+/// Cognito keeping a surrounding pair of double quotes, or stripping it (probe
+/// `quote_characters`): a value wrapped in quotes is refused before any request, naming the
+/// attribute; quotes anywhere else are carried, and the next plan finds the user in sync,
+/// under both answers.
+#[test]
+fn values_with_double_quotes_converge_whether_cognito_strips_a_pair_or_not() {
+    for (i, answer) in ["literal", "stripped"].into_iter().enumerate() {
+        let emulator = emulator();
+        let name = format!("quotes{i}");
+        let account = emulator.account(&name);
+        emulator.set_faults(&account, json!({"quote_characters": answer}));
+        let pool = emulator.seed_pool(&account, &name, 0, &["--custom-attr", "department"]);
+        let ws = Workspace::new();
+        let head = format!(
+            "version: 1\npool:\n  id: {pool}\nimport:\n  role: cs-{}\nusers:\n  - username: alice\n    email: alice@example.com\n    email_verified: true\n",
+            account.access_key.to_lowercase()
+        );
+        let run = |args: &[&str]| -> Run {
+            account.cognito_sync().current_dir(ws.path()).args(args).output().unwrap().into()
+        };
+
+        ws.write("users.yaml", &format!("{head}    nickname: '\"Al\"'\n"));
+        emulator.reset_counts(&account);
+        let plan = run(&["plan"]);
+        assert_eq!(plan.code, 1, "{answer}: {}", plan.stderr);
+        assert!(plan.stderr.contains("`nickname` is wrapped in double quotes"), "{answer}: {}", plan.stderr);
+        assert!(plan.stderr.contains("help: remove the surrounding quotes"), "{answer}: {}", plan.stderr);
+        assert!(emulator.counts(&account).is_empty(), "{answer}: an invalid manifest sent a request");
+
+        ws.write(
+            "users.yaml",
+            &format!("{head}    nickname: 'say \"hi\"'\n    given_name: '\"Al'\n    custom:\n      department: '\"eng\" team'\n"),
+        );
+        let apply = run(&["apply", "--yes"]);
+        assert_eq!(apply.code, 0, "{answer}: stdout:\n{}\nstderr:\n{}", apply.stdout, apply.stderr);
+        let plan = run(&["plan", "--detailed-exitcode", "--format", "json"]);
+        assert_eq!(plan.code, 0, "{answer}: the imported user must be in sync:\n{}", plan.stdout);
+    }
+}
