@@ -1,13 +1,15 @@
 //! The workflow's traits over the AWS adapters (`import::aws`, `pool::aws`, `role::aws`).
 //! No SDK type appears here: each method calls one adapter and converts its answer.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
-use super::{Created, Imports, PlannedUser, Roles, Users};
+use super::{Changes, Created, Imports, PlannedUser, Roles, Users};
+use crate::changes::{Change, ChangeError};
 use crate::import::aws::{CognitoImports, ImportError};
 use crate::import::{Job, LogLine, log_location};
 use crate::pool::aws::CognitoPool;
-use crate::pool::{PoolReader, RemoteUser, SIGN_IN_ATTRIBUTES, Wanted, WantedUser};
+use crate::pool::{ObservedPool, PoolReader, ReadProgress, RemoteUser, SIGN_IN_ATTRIBUTES, Wanted, WantedUser};
 use crate::role::aws::{RoleIam, WantedRole};
 
 /// Import jobs of one pool.
@@ -90,6 +92,25 @@ impl Users for PoolUsers {
         };
         let observed = self.pool.snapshot(&wanted, &mut |_| {}).await?;
         Ok(crate::plan::found(&wanted, &observed).into_iter().map(|(u, r)| (u, r.clone())).collect())
+    }
+}
+
+/// The second phase's read-back and changes, on one pool (its own request count, for `-v`).
+pub struct PoolChanges {
+    pub pool: CognitoPool,
+}
+
+impl Changes for PoolChanges {
+    async fn read_back(&self, wanted: &Wanted, on_read: &mut dyn FnMut(ReadProgress)) -> miette::Result<ObservedPool> {
+        Ok(self.pool.snapshot(wanted, on_read).await?)
+    }
+
+    fn requests(&self) -> BTreeMap<&'static str, u64> {
+        self.pool.requests()
+    }
+
+    async fn send(&self, change: &Change) -> Result<(), ChangeError> {
+        self.pool.change(change).await
     }
 }
 

@@ -4,17 +4,21 @@
 //! - [`machine`]: the pure step machine (what to do next from what was seen), unit-tested
 //!   without a runtime;
 //! - [`verify`]: the pure read-back verdict and the log's line mapping;
-//! - [`run`]: the one async loop that performs the machine's steps through three small
-//!   traits ([`Imports`], [`Users`], [`Roles`]; Cognito's are in [`adapters`]) and reports
-//!   what happens as [`Event`]s, which `commands::apply` renders (text, JSON, progress).
+//! - [`second_phase`]: groups, enabled state and memberships (SPEC §8) after the import's
+//!   read-back, through the [`Changes`] trait;
+//! - [`run`]: the workflow: the one async loop that performs the machine's steps through
+//!   three small traits ([`Imports`], [`Users`], [`Roles`]), then the second phase; Cognito's
+//!   adapters are in [`adapters`]. It reports what happens as [`Event`]s, which
+//!   `commands::apply` renders (text, JSON, progress).
 //!
 //! Where later work goes: a part ([`Part`]) can carry a password-hash algorithm, so
-//! per-algorithm jobs are more parts; the second phase (groups, enabled state: SPEC §8)
-//! runs in [`run`] after [`Step::Verify`], from [`Work::post_import`] (covered by the saved
-//! plan's digest, `plan::saved`), against the users read back.
+//! per-algorithm jobs are more parts; the second phase runs after [`Step::Verify`], from
+//! [`Work::post_import`] (covered by the saved plan's digest, `plan::saved`), against the
+//! users read back.
 
 pub mod adapters;
 pub mod machine;
+pub mod second_phase;
 pub mod verify;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -29,6 +33,7 @@ use crate::plan::AttributeDrift;
 use crate::plan::saved::PostImportChange;
 use crate::pool::RemoteUser;
 pub use machine::{Machine, PartPlan, Pause, Seen, Step, Stuck};
+pub use second_phase::{ChangeResult, Changes, PhaseReport};
 pub use verify::{Numbering, PlannedUser, State, Verified};
 
 /// What to apply: from a fresh plan or a saved one, exactly.
@@ -45,7 +50,7 @@ pub struct Work {
     pub users: Vec<PlannedUser>,
     /// The import files, one job each.
     pub parts: Vec<Part>,
-    /// Changes to make after the import (SPEC §8); none in this build.
+    /// Changes to make after the import (SPEC §8): groups, enabled state, memberships.
     pub post_import: Vec<PostImportChange>,
 }
 
@@ -186,6 +191,25 @@ pub enum Event {
     Verifying {
         users: usize,
     },
+    /// The second phase reads the pool back (its planned users and their memberships).
+    ReadingPool,
+    ReadingPoolProgress(crate::pool::ReadProgress),
+    /// The read-back is done, with these requests.
+    ReadPool {
+        requests: BTreeMap<&'static str, u64>,
+    },
+    /// The second phase sends this many changes the pool still lacks.
+    Changing {
+        changes: usize,
+    },
+    /// A change was sent (`failed` of the `done` failed).
+    Changed {
+        done: usize,
+        total: usize,
+        failed: usize,
+    },
+    /// Every change of the second phase was sent.
+    ChangesSent,
 }
 
 /// One job's outcome for the report.
@@ -208,12 +232,17 @@ pub struct Outcome {
     pub jobs: Vec<JobReport>,
     /// Every planned user, read back; `None` with `--no-wait` when a job was left running.
     pub verified: Option<Vec<Verified>>,
+    /// Groups, enabled state and memberships; `None` when a job was left running (the
+    /// second phase runs only after the import and its read-back).
+    pub second_phase: Option<PhaseReport>,
 }
 
 impl Outcome {
-    /// Exit 0 iff every planned user is in the pool (or the run did not wait).
+    /// Exit 0 iff every planned user is in the pool and every change of the second phase
+    /// was made (or the run did not wait).
     pub fn success(&self) -> bool {
         self.verified.as_ref().is_none_or(|v| v.iter().all(|u| u.state != State::Missing))
+            && self.second_phase.as_ref().is_none_or(|p| !p.is_failure())
     }
 }
 
@@ -257,9 +286,33 @@ async fn wait(
     Ok(job)
 }
 
-/// Runs the workflow: performs the machine's steps until it is done, then builds the
-/// outcome from the jobs and the pool read back.
+/// Runs the workflow: the import (no job when there is no user to import), then, once its
+/// users are read back, the second phase.
 pub async fn run(
+    work: &Work,
+    no_wait: bool,
+    imports: &impl Imports,
+    users: &impl Users,
+    roles: &impl Roles,
+    changes: &impl Changes,
+    on_event: &mut dyn FnMut(Event),
+) -> miette::Result<Outcome> {
+    let mut outcome = if work.users.is_empty() {
+        Outcome { jobs: Vec::new(), verified: Some(Vec::new()), second_phase: None }
+    } else {
+        import(work, no_wait, imports, users, roles, on_event).await?
+    };
+    // Only after the read-back: only users the pool holds now get changes (SPEC §8).
+    if outcome.verified.is_some() {
+        let target = crate::changes::Target::from_post_import(&work.post_import);
+        outcome.second_phase = Some(second_phase::run(&target, changes, on_event).await?);
+    }
+    Ok(outcome)
+}
+
+/// The import: performs the machine's steps until it is done, then builds the outcome from
+/// the jobs and the pool read back.
+async fn import(
     work: &Work,
     no_wait: bool,
     imports: &impl Imports,
@@ -439,7 +492,7 @@ fn outcome(work: &Work, machine: &Machine, found: &[(String, RemoteUser)]) -> Ou
         evidence.push(verify::PartEvidence { dropped: run.dropped.clone(), mapping });
     }
     if !machine.waited() {
-        return Outcome { jobs, verified: None };
+        return Outcome { jobs, verified: None, second_phase: None };
     }
     let by_user: BTreeMap<String, &verify::PartEvidence> = machine
         .parts()
@@ -464,7 +517,7 @@ fn outcome(work: &Work, machine: &Machine, found: &[(String, RemoteUser)]) -> Ou
     for user in &mut verified {
         user.status = status.get(user.username.as_str()).filter(|s| !s.is_empty()).map(|s| (*s).to_owned());
     }
-    Outcome { jobs, verified: Some(verified) }
+    Outcome { jobs, verified: Some(verified), second_phase: None }
 }
 
 #[cfg(test)]

@@ -5,8 +5,8 @@
 //! Pure: [`Target`] is what the plan asked for; [`pending`] diffs it against the pool read
 //! back after the import, so that a user whose import failed simply gets no change (it is
 //! reported as missing), and a re-run after an interruption sends only what is still
-//! missing: nothing twice, nothing lost. The requests themselves go through a
-//! [`ChangeRunner`] (the Cognito adapter is in `pool::aws`).
+//! missing: nothing twice, nothing lost. `apply::second_phase` sends the requests, through
+//! its `Changes` trait (Cognito's adapter is `apply::adapters::PoolChanges`).
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -266,13 +266,6 @@ impl fmt::Display for ChangeError {
             None => f.write_str(&self.message),
         }
     }
-}
-
-/// Sends one change to the pool. Implementations are idempotent: a group that exists, a
-/// member already in the group, a user already in the state are successes.
-#[allow(async_fn_in_trait)]
-pub trait ChangeRunner {
-    async fn run(&self, change: &Change) -> Result<(), ChangeError>;
 }
 
 #[cfg(test)]

@@ -10,14 +10,14 @@ use miette::IntoDiagnostic;
 use serde::Serialize;
 
 use super::validate::{load_manifest, load_valid};
-use crate::apply::adapters::{PoolImports, PoolUsers, SharedRole};
-use crate::apply::{Event, JobReport, Outcome, Part, Pause, PlannedUser, State, Verified, Work};
+use crate::apply::adapters::{PoolChanges, PoolImports, PoolUsers, SharedRole};
+use crate::apply::{Event, JobReport, Outcome, Part, Pause, PhaseReport, PlannedUser, State, Verified, Work};
 use crate::cli::{ApplyArgs, ReportFormat};
 use crate::error::ExitStatus;
 use crate::import::aws::CognitoImports;
 use crate::import::{Job, JobStatus, Outcome as RowOutcome};
 use crate::output::progress::Progress;
-use crate::output::{Printer, Role};
+use crate::output::{Paint, Printer, Role};
 use crate::password_hashes::HashFile;
 use crate::plan::render::{RenderOptions, text};
 use crate::plan::saved::SavedPlan;
@@ -209,38 +209,35 @@ async fn apply(
             printer.status("apply cancelled: nothing was changed");
             return Ok(ExitStatus::Failure);
         }
-        let phase = super::second_phase::run(&second, &work.pool_id, &work.region, settings, &pacer, printer).await?;
-        let outcome = Outcome { jobs: Vec::new(), verified: Some(Vec::new()) };
-        let rendered = match args.format {
-            ReportFormat::Json => json_report(&work.pool_id, &outcome, &phase)?,
-            ReportFormat::Text => super::second_phase::render(&phase, printer.stdout_paint),
-        };
-        printer.data(&rendered).into_diagnostic()?;
-        return Ok(if phase.is_failure() { ExitStatus::Failure } else { ExitStatus::Success });
-    }
-    if let Some(max) = args.max_new
-        && users > max
-    {
-        return Err(miette::miette!(
-            help = "raise `--max-new`, or import in smaller steps",
-            "refusing to import {}: `--max-new` is {max}",
-            crate::output::plural(users as u64, "user", "users")
-        ));
-    }
-    // The question names everything that will happen: the import, and the second phase
-    // (groups, memberships, enabled state) when the plan has one.
-    let question = format!(
-        "Import {}{} into pool `{}`?",
-        crate::output::plural(users as u64, "user", "users"),
-        if second.is_empty() { "" } else { " and apply the changes above" },
-        work.pool_id
-    );
-    if !args.yes && !confirm(&question)? {
-        printer.status("apply cancelled: nothing was imported");
-        return Ok(ExitStatus::Failure);
+    } else {
+        if let Some(max) = args.max_new
+            && users > max
+        {
+            return Err(miette::miette!(
+                help = "raise `--max-new`, or import in smaller steps",
+                "refusing to import {}: `--max-new` is {max}",
+                crate::output::plural(users as u64, "user", "users")
+            ));
+        }
+        // The question names everything that will happen: the import, and the second phase
+        // (groups, memberships, enabled state) when the plan has one.
+        let question = format!(
+            "Import {}{} into pool `{}`?",
+            crate::output::plural(users as u64, "user", "users"),
+            if second.is_empty() { "" } else { " and apply the changes above" },
+            work.pool_id
+        );
+        if !args.yes && !confirm(&question)? {
+            printer.status("apply cancelled: nothing was imported");
+            return Ok(ExitStatus::Failure);
+        }
     }
 
-    let pool = CognitoPool::connect(&settings.aws, &work.pool_id, &work.region, std::sync::Arc::clone(&pacer)).await?;
+    let connect = || CognitoPool::connect(&settings.aws, &work.pool_id, &work.region, std::sync::Arc::clone(&pacer));
+    let pool = connect().await?;
+    // The second phase reads memberships as `plan` does (`COGNITO_SYNC_READ_GROUPS`), and
+    // counts its own requests for `-v`.
+    let changes = PoolChanges { pool: connect().await?.force_membership_strategy(super::plan::forced_memberships()) };
     let outcome = crate::apply::run(
         &work,
         args.no_wait,
@@ -252,6 +249,7 @@ async fn apply(
             region: work.region.clone(),
             scoped_trust: work.scoped_trust,
         },
+        &changes,
         &mut on_event,
     )
     .await;
@@ -260,14 +258,12 @@ async fn apply(
     for report in &mut outcome.jobs {
         report.console_url = settings.log_console_url(&work.region, &report.log_group, &report.log_stream);
     }
-    if outcome.verified.is_none() {
-        return Ok(ExitStatus::Success);
-    }
-    // The second phase, after the import and its read-back: only users the pool holds now
-    // get changes (SPEC §8).
-    let phase = super::second_phase::run(&second, &work.pool_id, &work.region, settings, &pacer, printer).await?;
+    // A job left running (`--no-wait`): its id is on stdout already, nothing to report.
+    let Some(phase) = &outcome.second_phase else { return Ok(ExitStatus::Success) };
     let rendered = match args.format {
-        ReportFormat::Json => json_report(&work.pool_id, &outcome, &phase)?,
+        ReportFormat::Json => json_report(&work.pool_id, &outcome, phase)?,
+        // Nothing imported: the second phase is the whole report.
+        ReportFormat::Text if users == 0 => render_phase(phase, printer.stdout_paint),
         ReportFormat::Text => {
             let mut text = render_report(
                 &outcome,
@@ -275,12 +271,12 @@ async fn apply(
                 &settings.suggest([Path::new("apply"), manifest]),
                 printer,
             );
-            text.push_str(&super::second_phase::render(&phase, printer.stdout_paint));
+            text.push_str(&render_phase(phase, printer.stdout_paint));
             text
         }
     };
     printer.data(&rendered).into_diagnostic()?;
-    Ok(if outcome.success() && !phase.is_failure() { ExitStatus::Success } else { ExitStatus::Failure })
+    Ok(if outcome.success() { ExitStatus::Success } else { ExitStatus::Failure })
 }
 
 /// The work of a saved plan, exactly as saved: nothing is read from the manifest.
@@ -505,6 +501,34 @@ impl<'a> Renderer<'a> {
                     crate::output::plural(users as u64, "planned user", "planned users")
                 ))
             }
+            Event::ReadingPool => {
+                self.finish();
+                self.progress = Some(Progress::new(self.settings, None, &super::plan::reading(&self.pool_id)));
+            }
+            Event::ReadingPoolProgress(step) => {
+                if let Some(progress) = &mut self.progress {
+                    progress.update(step.done, &super::plan::reading_step(&self.pool_id, step));
+                }
+            }
+            Event::ReadPool { requests } => {
+                self.finish();
+                printer.detail(super::plan::read_with(&self.pool_id, &requests));
+            }
+            Event::Changing { changes } => {
+                printer.status(format!(
+                    "second phase: {} in pool `{}` (groups, enabled state, memberships)",
+                    crate::output::plural(changes as u64, "change", "changes"),
+                    self.pool_id
+                ));
+                self.finish();
+                self.progress = Some(Progress::new(self.settings, Some(changes as u64), "second phase"));
+            }
+            Event::Changed { done, total, failed } => {
+                if let Some(progress) = &mut self.progress {
+                    progress.update(done as u64, &format!("second phase: {done}/{total} changes, {failed} failed"));
+                }
+            }
+            Event::ChangesSent => self.finish(),
         }
     }
 }
@@ -539,7 +563,7 @@ struct ApplyReport<'a> {
     summary: Summary,
     users: &'a [Verified],
     /// Groups, enabled state and memberships after the import (SPEC §8).
-    second_phase: &'a super::second_phase::PhaseReport,
+    second_phase: &'a PhaseReport,
 }
 
 #[derive(Debug, Serialize)]
@@ -560,11 +584,7 @@ fn summary(verified: &[Verified]) -> Summary {
     }
 }
 
-fn json_report(
-    pool_id: &str,
-    outcome: &Outcome,
-    second_phase: &super::second_phase::PhaseReport,
-) -> miette::Result<String> {
+fn json_report(pool_id: &str, outcome: &Outcome, second_phase: &PhaseReport) -> miette::Result<String> {
     let verified = outcome.verified.as_deref().unwrap_or_default();
     let report = ApplyReport {
         schema_version: 1,
@@ -578,6 +598,43 @@ fn json_report(
     let mut json = serde_json::to_string_pretty(&report).into_diagnostic()?;
     json.push('\n');
     Ok(json)
+}
+
+/// The report as text: one line per change and per missing user.
+fn render_phase(report: &PhaseReport, paint: Paint) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    if report.pending == 0 && report.missing_users.is_empty() {
+        return out;
+    }
+    let _ = writeln!(
+        out,
+        "\n{} {} done, {} failed",
+        paint.paint(Role::Strong, "Second phase:"),
+        report.done,
+        report.failed
+    );
+    for change in &report.changes {
+        match &change.error {
+            None => {
+                let _ = writeln!(out, "  {} {}", paint.paint(Role::Create, "ok"), change.change);
+            }
+            Some(error) => {
+                let _ = writeln!(out, "  {} {}: {error}", paint.paint(Role::Error, "failed"), change.change);
+            }
+        }
+    }
+    for user in &report.missing_users {
+        let _ = writeln!(
+            out,
+            "  {} `{user}` is not in the pool (its import failed): no group or state change was sent",
+            paint.paint(Role::Error, "missing")
+        );
+    }
+    if report.failed > 0 {
+        let _ = writeln!(out, "run `apply` again to retry the failed changes: the ones done are not sent twice");
+    }
+    out
 }
 
 fn render_report(outcome: &Outcome, role_command: &str, apply_command: &str, printer: &Printer) -> String {

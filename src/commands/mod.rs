@@ -7,7 +7,6 @@ mod jobs;
 mod plan;
 mod role;
 mod schema;
-mod second_phase;
 mod validate;
 
 use std::sync::Arc;

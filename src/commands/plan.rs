@@ -17,7 +17,7 @@ use crate::plan::render::{RenderOptions, markdown, text};
 use crate::plan::report::{report, write_json};
 use crate::plan::{Plan, diff};
 use crate::pool::aws::CognitoPool;
-use crate::pool::{MembershipStrategy, ObservedPool, PoolError, PoolReader, ReadStrategy, Wanted};
+use crate::pool::{MembershipStrategy, ObservedPool, PoolError, PoolReader, ReadProgress, ReadStrategy, Wanted};
 use crate::settings::Settings;
 
 pub fn run(args: &PlanArgs, settings: &Settings, printer: &Printer) -> miette::Result<ExitStatus> {
@@ -71,18 +71,6 @@ pub(crate) async fn read_plan(
     Ok(diff(manifest, &observed).map_err(|problems| ManifestError::invalid(&manifest.source, problems))?)
 }
 
-/// The pool as it is now, for the `wanted` users and groups: the second phase of `apply`
-/// reads the planned users back after the import.
-pub(crate) async fn read_back(
-    pool_id: &str,
-    region: &str,
-    wanted: &Wanted,
-    settings: &Settings,
-    pacer: &std::sync::Arc<crate::pace::Pacer>,
-) -> miette::Result<ObservedPool> {
-    Ok(observe(pool_id, region, wanted, settings, pacer, crate::cli::ReadChoice::Auto).await?)
-}
-
 /// One snapshot of the pool, with progress on stderr and the request count with `-v`.
 async fn observe(
     pool_id: &str,
@@ -97,34 +85,48 @@ async fn observe(
         ReadChoice::ListAll | ReadChoice::ListOneChain => Some(ReadStrategy::ListAll),
         ReadChoice::LookUp => Some(ReadStrategy::LookUp),
     };
-    let mut progress = Progress::new(settings, None, &format!("reading pool `{pool_id}`"));
-    let forced_memberships = match std::env::var(crate::env::READ_GROUPS).as_deref() {
-        Ok("group-walk") => Some(MembershipStrategy::GroupWalk),
-        Ok("per-user") => Some(MembershipStrategy::PerUser),
-        _ => None,
-    };
+    let mut progress = Progress::new(settings, None, &reading(pool_id));
     let reader = CognitoPool::connect(&settings.aws, pool_id, region, Arc::clone(pacer))
         .await?
         .force_strategy(forced)
-        .force_membership_strategy(forced_memberships)
+        .force_membership_strategy(forced_memberships())
         .one_chain(read == ReadChoice::ListOneChain);
-    let observed = reader
-        .snapshot(wanted, &mut |step| {
-            let what = match step.strategy {
-                ReadStrategy::ListAll => "listing users",
-                ReadStrategy::LookUp => "looking up declared users",
-            };
-            progress
-                .update(step.done, &format!("reading pool `{pool_id}`: {what}, {}/{} requests", step.done, step.total));
-        })
-        .await;
+    let observed = reader.snapshot(wanted, &mut |step| progress.update(step.done, &reading_step(pool_id, step))).await;
     progress.finish();
     let observed = observed?;
-    Printer::new(settings).detail(format!(
-        "read pool `{pool_id}` with {}",
-        reader.requests().iter().map(|(op, n)| format!("{n} {op}")).collect::<Vec<_>>().join(", ")
-    ));
+    Printer::new(settings).detail(read_with(pool_id, &reader.requests()));
     Ok(observed)
+}
+
+/// The membership read `COGNITO_SYNC_READ_GROUPS` forces (`group-walk`, `per-user`), if any.
+pub(crate) fn forced_memberships() -> Option<MembershipStrategy> {
+    match std::env::var(crate::env::READ_GROUPS).as_deref() {
+        Ok("group-walk") => Some(MembershipStrategy::GroupWalk),
+        Ok("per-user") => Some(MembershipStrategy::PerUser),
+        _ => None,
+    }
+}
+
+/// The progress message of a pool read, before its first request.
+pub(crate) fn reading(pool_id: &str) -> String {
+    format!("reading pool `{pool_id}`")
+}
+
+/// The progress message of a pool read, after `step`.
+pub(crate) fn reading_step(pool_id: &str, step: ReadProgress) -> String {
+    let what = match step.strategy {
+        ReadStrategy::ListAll => "listing users",
+        ReadStrategy::LookUp => "looking up declared users",
+    };
+    format!("reading pool `{pool_id}`: {what}, {}/{} requests", step.done, step.total)
+}
+
+/// What a pool read cost (`-v`).
+pub(crate) fn read_with(pool_id: &str, requests: &std::collections::BTreeMap<&'static str, u64>) -> String {
+    format!(
+        "read pool `{pool_id}` with {}",
+        requests.iter().map(|(op, n)| format!("{n} {op}")).collect::<Vec<_>>().join(", ")
+    )
 }
 
 /// Reads and validates the password-hash file, if one is given, against the manifest's

@@ -859,12 +859,12 @@ impl CognitoPool {
     }
 }
 
-/// The second phase of apply (SPEC §8): CreateGroup, AdminDisableUser / AdminEnableUser and
-/// AdminAddUserToGroup, each idempotent, paced by the run's pacer under their quota
-/// categories (UserResourceUpdate, UserUpdate: 25/s per account, shared with the app),
-/// which retries throttling.
-impl crate::changes::ChangeRunner for CognitoPool {
-    async fn run(&self, change: &crate::changes::Change) -> Result<(), crate::changes::ChangeError> {
+impl CognitoPool {
+    /// One change of apply's second phase (SPEC §8): CreateGroup, AdminDisableUser /
+    /// AdminEnableUser or AdminAddUserToGroup, idempotent (a group that exists is a
+    /// success), paced by the run's pacer under its quota category (UserResourceUpdate,
+    /// UserUpdate: 25/s per account, shared with the app), which retries throttling.
+    pub async fn change(&self, change: &crate::changes::Change) -> Result<(), crate::changes::ChangeError> {
         use crate::changes::{Change, ChangeError};
         fn failed<E: ProvideErrorMetadata + std::error::Error, R: std::fmt::Debug>(
             error: &SdkError<E, R>,
