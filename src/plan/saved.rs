@@ -12,8 +12,10 @@
 //! Fields `apply` does not use (the manifest's path and digest, the summary, the drift...)
 //! are informational and not covered.
 
-use crate::manifest::Attributes;
+use std::borrow::Cow;
 use std::path::Path;
+
+use crate::manifest::Attributes;
 
 use miette::{Context, IntoDiagnostic};
 use serde::{Deserialize, Serialize};
@@ -55,7 +57,10 @@ struct CoveredUser<'a> {
     attributes: &'a Attributes,
 }
 
-/// The parts of a plan the digest covers, borrowed from a plan or from a saved file.
+/// The parts of a plan the digest covers, borrowed from a plan ([`Plan::digest_input`]) or
+/// from a saved file ([`SavedPlan::digest_input`]): both are built only there, and a test
+/// checks that a plan written and read back gives the same input.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DigestInput<'a> {
     pub pool_id: &'a str,
     pub pool_name: &'a str,
@@ -64,8 +69,9 @@ pub struct DigestInput<'a> {
     pub scoped_trust: bool,
     pub users: Vec<(&'a str, &'a Attributes)>,
     pub csv_header: &'a [String],
-    pub rows: &'a [&'a str],
-    pub post_import: &'a [PostImportChange],
+    pub rows: Vec<&'a str>,
+    /// Computed from a fresh plan, borrowed from a saved one.
+    pub post_import: Cow<'a, [PostImportChange]>,
     /// The password-hash file's digest, when the plan was made with one.
     pub password_hashes: Option<&'a str>,
 }
@@ -78,8 +84,8 @@ pub fn digest(input: &DigestInput<'_>) -> String {
         scoped_trust: input.scoped_trust,
         users: input.users.iter().map(|(username, attributes)| CoveredUser { username, attributes }).collect(),
         csv_header: input.csv_header,
-        rows: input.rows,
-        post_import: input.post_import,
+        rows: &input.rows,
+        post_import: &input.post_import,
         password_hashes: input.password_hashes,
     };
     // The JSON is hashed as it is written: a plan of many users is not held twice.
@@ -98,20 +104,27 @@ pub fn digest(input: &DigestInput<'_>) -> String {
     format!("{:x}", hashing.0.finalize())
 }
 
-/// The digest of a fresh plan.
+impl Plan {
+    /// What the digest covers, from a fresh plan; `rows` are its [`Plan::rows`].
+    pub fn digest_input<'a>(&'a self, rows: Vec<&'a str>) -> DigestInput<'a> {
+        DigestInput {
+            pool_id: &self.pool.id,
+            pool_name: &self.pool.name,
+            region: &self.pool.region,
+            role: &self.role,
+            scoped_trust: self.scoped_trust,
+            users: self.to_import.iter().map(|u| (u.username.as_str(), &u.attributes)).collect(),
+            csv_header: &self.csv_header,
+            rows,
+            post_import: Cow::Owned(crate::changes::Target::from_plan(self).to_post_import()),
+            password_hashes: self.password_hashes.as_ref().map(|h| h.digest.as_str()),
+        }
+    }
+}
+
+/// The digest of a fresh plan; `rows` are its [`Plan::rows`].
 pub fn plan_digest(plan: &Plan, rows: &[&str]) -> String {
-    digest(&DigestInput {
-        pool_id: &plan.pool.id,
-        pool_name: &plan.pool.name,
-        region: &plan.pool.region,
-        role: &plan.role,
-        scoped_trust: plan.scoped_trust,
-        users: plan.to_import.iter().map(|u| (u.username.as_str(), &u.attributes)).collect(),
-        csv_header: &plan.csv_header,
-        rows,
-        post_import: &crate::changes::Target::from_plan(plan).to_post_import(),
-        password_hashes: plan.password_hashes.as_ref().map(|h| h.digest.as_str()),
-    })
+    digest(&plan.digest_input(rows.to_vec()))
 }
 
 /// Writes the plan to `path` with mode 0600 (it holds personal data).
@@ -178,7 +191,7 @@ impl SavedPlan {
         Self::parse(&text, path)
     }
 
-    fn parse(text: &str, path: &Path) -> miette::Result<Self> {
+    pub(super) fn parse(text: &str, path: &Path) -> miette::Result<Self> {
         let changed = || {
             miette::miette!(
                 help = "apply the plan as it was saved, or make a new one with `cognito-sync plan -o` and review it",
@@ -201,23 +214,26 @@ impl SavedPlan {
         if rows.len() != plan.to_import.len() {
             return Err(changed());
         }
-        let rows: Vec<&str> = rows.iter().map(String::as_str).collect();
-        let expected = digest(&DigestInput {
-            pool_id: &plan.pool.id,
-            pool_name: &plan.pool.name,
-            region: &plan.pool.region,
-            role: &plan.role,
-            scoped_trust: plan.scoped_trust,
-            users: plan.to_import.iter().map(|u| (u.username.as_str(), &u.attributes)).collect(),
-            csv_header: &plan.csv_header,
-            rows: &rows,
-            post_import: &plan.post_import,
-            password_hashes: plan.password_hashes.as_ref().map(|h| h.digest.as_str()),
-        });
-        if expected != plan.plan_digest {
+        if digest(&plan.digest_input()) != plan.plan_digest {
             return Err(changed());
         }
         Ok(plan)
+    }
+
+    /// What the digest covers, from the fields as saved.
+    pub fn digest_input(&self) -> DigestInput<'_> {
+        DigestInput {
+            pool_id: &self.pool.id,
+            pool_name: &self.pool.name,
+            region: &self.pool.region,
+            role: &self.role,
+            scoped_trust: self.scoped_trust,
+            users: self.to_import.iter().map(|u| (u.username.as_str(), &u.attributes)).collect(),
+            csv_header: &self.csv_header,
+            rows: self.rows().iter().map(String::as_str).collect(),
+            post_import: Cow::Borrowed(&self.post_import),
+            password_hashes: self.password_hashes.as_ref().map(|h| h.digest.as_str()),
+        }
     }
 
     pub fn rows(&self) -> &[String] {
@@ -241,8 +257,8 @@ mod tests {
             scoped_trust: false,
             users: vec![("alice", &attributes)],
             csv_header: &header,
-            rows: &rows,
-            post_import: &[],
+            rows: rows.to_vec(),
+            post_import: Cow::Borrowed(&[]),
             password_hashes: None,
         });
         serde_json::json!({

@@ -776,3 +776,16 @@ fn a_pool_attribute_the_csv_header_cannot_carry_is_refused_by_name() {
     let m = manifest("users: []\n");
     assert!(diff(&m, &p).is_ok());
 }
+
+#[test]
+fn a_saved_plan_read_back_covers_what_the_fresh_plan_covered() {
+    // A plan with users to import, groups to create and users to change: every part of
+    // the digest input is non-empty.
+    let plan = groups_plan();
+    let json = to_json(&report(&plan, true));
+    let saved = saved::SavedPlan::parse(&json, std::path::Path::new("plan.json")).expect("reads back");
+    let fresh = plan.digest_input(plan.rows());
+    assert!(!fresh.users.is_empty() && !fresh.rows.is_empty() && fresh.post_import.len() > 2, "{fresh:?}");
+    assert_eq!(saved.digest_input(), fresh);
+    assert_eq!(saved.plan_digest, saved::digest(&fresh));
+}
