@@ -17,6 +17,7 @@
 //! users read back.
 
 pub mod adapters;
+pub mod limits;
 pub mod machine;
 pub mod second_phase;
 pub mod verify;
@@ -32,6 +33,7 @@ use crate::import_file::ImportFile;
 use crate::plan::AttributeDrift;
 use crate::plan::saved::PostImportChange;
 use crate::pool::RemoteUser;
+pub use limits::Limits;
 pub use machine::{Machine, PartPlan, Pause, Seen, Step, Stuck};
 pub use second_phase::{ChangeResult, Changes, PhaseReport};
 pub use verify::{Numbering, PlannedUser, State, Verified};
@@ -304,8 +306,7 @@ pub async fn run(
     };
     // Only after the read-back: only users the pool holds now get changes (SPEC §8).
     if outcome.verified.is_some() {
-        let target = crate::changes::Target::from_post_import(&work.post_import);
-        outcome.second_phase = Some(second_phase::run(&target, changes, on_event).await?);
+        outcome.second_phase = Some(second_phase::run(&work.second_phase(), changes, on_event).await?);
     }
     Ok(outcome)
 }

@@ -17,6 +17,13 @@ use super::Event;
 use crate::changes::{Change, ChangeError, Target, pending};
 use crate::pool::{ObservedPool, ReadProgress, Wanted};
 
+impl super::Work {
+    /// What the second phase must reach: the work's post-import changes.
+    pub fn second_phase(&self) -> Target {
+        Target::from_post_import(&self.post_import)
+    }
+}
+
 /// The pool operations of the second phase.
 #[allow(async_fn_in_trait)]
 pub trait Changes {
@@ -174,7 +181,7 @@ mod tests {
     fn remote(name: &str) -> RemoteUser {
         RemoteUser {
             username: name.into(),
-            attributes: BTreeMap::new(),
+            attributes: Default::default(),
             status: "RESET_REQUIRED".into(),
             enabled: true,
             groups: Default::default(),

@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use super::validate::{load_manifest, load_valid};
 use crate::apply::adapters::{PoolChanges, PoolImports, PoolUsers, SharedRole};
-use crate::apply::{Event, JobReport, Outcome, Part, Pause, PhaseReport, PlannedUser, State, Verified, Work};
+use crate::apply::{Event, JobReport, Limits, Outcome, Part, Pause, PhaseReport, PlannedUser, State, Verified, Work};
 use crate::cli::{ApplyArgs, ReportFormat};
 use crate::error::ExitStatus;
 use crate::import::aws::CognitoImports;
@@ -192,16 +192,9 @@ async fn apply(
     imports.pool_name.clone_from(&work.pool_name);
 
     let users = work.user_count();
-    let second = crate::changes::Target::from_post_import(&work.post_import);
-    if let Some(max) = args.max_changes
-        && second.existing_user_changes() > max
-    {
-        return Err(miette::miette!(
-            help = "raise `--max-changes`, or change fewer existing users at a time",
-            "refusing {} to existing users: `--max-changes` is {max}",
-            crate::output::plural(second.existing_user_changes() as u64, "change", "changes")
-        ));
-    }
+    let second = work.second_phase();
+    // Before any request that changes the pool.
+    Limits { max_new: args.max_new, max_changes: args.max_changes }.check(&work)?;
     if users == 0 {
         if second.is_empty() {
             printer.status("nothing to import: every declared user is in the pool");
@@ -210,15 +203,6 @@ async fn apply(
             return Ok(ExitStatus::Failure);
         }
     } else {
-        if let Some(max) = args.max_new
-            && users > max
-        {
-            return Err(miette::miette!(
-                help = "raise `--max-new`, or import in smaller steps",
-                "refusing to import {}: `--max-new` is {max}",
-                crate::output::plural(users as u64, "user", "users")
-            ));
-        }
         // The question names everything that will happen: the import, and the second phase
         // (groups, memberships, enabled state) when the plan has one.
         let question = format!(
