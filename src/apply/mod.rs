@@ -454,6 +454,26 @@ async fn import(
     Ok(outcome(work, &machine, &found))
 }
 
+/// Withholds each user's own values from Cognito's reasons for its row: the log's reasons
+/// are sanitised already (`import::reason`), and this catches a value in a wording no rule
+/// foresaw. A value is looked for as declared and as written in the CSV (`\,`).
+fn withhold_row_values(outcomes: &mut verify::Outcomes, users: &[PlannedUser]) {
+    if outcomes.is_empty() {
+        return;
+    }
+    let by_name: std::collections::HashMap<&str, &PlannedUser> =
+        users.iter().map(|u| (u.username.as_str(), u)).collect();
+    for (username, (_, reason)) in outcomes.iter_mut() {
+        let Some(user) = by_name.get(username.as_str()) else { continue };
+        let escaped: Vec<String> =
+            user.attributes.values().filter(|v| v.contains(',')).map(|v| v.replace(',', "\\,")).collect();
+        *reason = crate::import::reason::redact_values(
+            reason,
+            user.attributes.values().map(String::as_str).chain(escaped.iter().map(String::as_str)),
+        );
+    }
+}
+
 /// The report: each job with its mapped log, and every planned user's verdict.
 fn outcome(work: &Work, machine: &Machine, found: &[(String, RemoteUser)]) -> Outcome {
     let present: BTreeSet<String> = found.iter().map(|(u, _)| u.clone()).collect();
@@ -463,7 +483,8 @@ fn outcome(work: &Work, machine: &Machine, found: &[(String, RemoteUser)]) -> Ou
         // The file's users: exactly as uploaded by this run; otherwise the planned ones
         // (the mapping then holds only if it agrees with the pool).
         let usernames = run.uploaded.clone().unwrap_or_else(|| plan.usernames.clone());
-        let mapping = verify::map_log(&run.log, &usernames, &present);
+        let mut mapping = verify::map_log(&run.log, &usernames, &present);
+        withhold_row_values(&mut mapping.outcomes, &work.users);
         if let Some(job) = &run.job
             && !run.left_running
             && (job.status.is_finished())
@@ -524,6 +545,22 @@ fn outcome(work: &Work, machine: &Machine, found: &[(String, RemoteUser)]) -> Ou
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_users_own_values_are_withheld_from_its_reason() {
+        let users = vec![PlannedUser {
+            username: "alice".into(),
+            attributes: [("name".to_owned(), "Smith, Ann".to_owned()), ("custom:team".to_owned(), "eng".to_owned())]
+                .into(),
+        }];
+        let mut outcomes: verify::Outcomes = [(
+            "alice".to_owned(),
+            (crate::import::Outcome::Failed, "bad name Smith\\, Ann for eng in engineering".to_owned()),
+        )]
+        .into();
+        withhold_row_values(&mut outcomes, &users);
+        assert_eq!(outcomes["alice"].1, "bad name <withheld> for <withheld> in engineering");
+    }
 
     #[test]
     fn the_upload_holds_the_header_and_the_kept_rows_only() {

@@ -5,6 +5,7 @@
 //! never does I/O, so that resuming and reporting are tested without a runtime.
 
 pub mod aws;
+pub mod reason;
 
 use std::fmt;
 use std::sync::LazyLock;
@@ -148,7 +149,8 @@ pub struct LogLine {
 }
 
 /// `[SUCCEEDED|SKIPPED|FAILED] Line Number N - reason` \[CWL\]. Matched on the prefix, not
-/// the wording of the reason, which varies.
+/// the wording of the reason, which varies. The reason is [`reason::sanitize`]d: whatever
+/// Cognito writes, no value of the row is kept.
 pub fn parse_log_line(message: &str) -> Option<LogLine> {
     static LINE: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(r"^\s*\[(SUCCEEDED|SKIPPED|FAILED)\]\s+Line Number\s+(\d+)\s*-\s*(.*?)\s*$").expect("valid regex")
@@ -159,7 +161,7 @@ pub fn parse_log_line(message: &str) -> Option<LogLine> {
         "SKIPPED" => Outcome::Skipped,
         _ => Outcome::Failed,
     };
-    Some(LogLine { outcome, line_number: caps[2].parse().ok()?, reason: caps[3].to_owned() })
+    Some(LogLine { outcome, line_number: caps[2].parse().ok()?, reason: reason::sanitize(&caps[3]) })
 }
 
 /// A user's outcome, from the log, mapped back through the CSV the tool wrote (see

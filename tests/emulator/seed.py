@@ -2,7 +2,7 @@
 """Create a user pool with N existing users in a running emulator; print the pool id.
 
     target/emulator-venv/bin/python tests/emulator/seed.py --endpoint URL --region R \
-        --name NAME [--users N] [--custom-attr department]... [--case-insensitive] \
+        --name NAME [--users N] [--custom-attr department[:Number]]... [--case-insensitive] \
         [--username-attributes email|phone_number] [--mfa OFF|ON|OPTIONAL] \
         [--auto-verify email|phone_number|both] [--access-key AKID] [--prefix user]
 
@@ -49,8 +49,9 @@ def main() -> int:
     if auto:
         kwargs["AutoVerifiedAttributes"] = auto
     if a.custom_attr:
-        kwargs["Schema"] = [{"Name": n, "AttributeDataType": "String", "Mutable": True}
-                            for n in a.custom_attr]
+        # NAME or NAME:TYPE (String, Number)
+        kwargs["Schema"] = [{"Name": n, "AttributeDataType": t or "String", "Mutable": True}
+                            for n, _, t in (spec.partition(":") for spec in a.custom_attr)]
     if a.username_attributes:
         kwargs["UsernameAttributes"] = a.username_attributes
     kwargs["MfaConfiguration"] = a.mfa

@@ -85,3 +85,60 @@ fn values_with_double_quotes_converge_whether_cognito_strips_a_pair_or_not() {
         assert_eq!(plan.code, 0, "{answer}: the imported user must be in sync:\n{}", plan.stdout);
     }
 }
+
+/// Cognito's FAILED reason quoting the row's value, or only naming the column (probe
+/// `failed_reason_wording`): `apply` and `jobs` print the reason's useful part and never
+/// the value, under both answers. The value fails the row because the pool's custom
+/// attribute is a Number, which the manifest cannot know.
+#[test]
+fn a_failed_rows_value_never_reaches_the_output_whatever_the_reason_says() {
+    const VALUE: &str = "NotANumber-7h3x";
+    for (i, answer) in ["names_column", "echoes_value"].into_iter().enumerate() {
+        let emulator = emulator();
+        let name = format!("reason{i}");
+        let account = emulator.account(&name);
+        emulator.set_faults(&account, json!({"failed_reason_wording": answer}));
+        let pool = emulator.seed_pool(&account, &name, 0, &["--custom-attr", "score:Number"]);
+        let ws = Workspace::new();
+        ws.write(
+            "users.yaml",
+            &format!(
+                "version: 1\npool:\n  id: {pool}\nimport:\n  role: cs-{}\ndefaults:\n  email_verified: true\nusers:\n  - username: alice\n    email: alice@example.com\n    custom:\n      score: {VALUE}\n  - username: bob\n    email: bob@example.com\n    custom:\n      score: '12'\n",
+                account.access_key.to_lowercase()
+            ),
+        );
+        let run = |args: &[&str]| -> Run {
+            account.cognito_sync().current_dir(ws.path()).args(args).output().unwrap().into()
+        };
+        let useful = "The value of custom:score is not a number.";
+        // `apply` prints the plan it executes first, custom values shown as `plan` shows
+        // them; what follows it (the jobs and the pool read back) must not hold the value.
+        let clean = |what: &str, run: &Run| {
+            let report = run.stdout.find("\nimport job `").map_or(run.stdout.as_str(), |at| &run.stdout[at..]);
+            assert!(
+                !report.contains(VALUE) && !run.stderr.contains(VALUE),
+                "{answer}: {what} printed the value:\n{}\n{}",
+                run.stdout,
+                run.stderr
+            );
+        };
+
+        for format in ["text", "json"] {
+            let apply = run(&["apply", "--yes", "--format", format]);
+            assert_eq!(apply.code, 1, "{answer}: alice is missing\n{}\n{}", apply.stdout, apply.stderr);
+            clean("apply", &apply);
+            assert!(apply.stdout.contains(useful), "{answer}: {}", apply.stdout);
+        }
+
+        let jobs = run(&["jobs", "--format", "json"]);
+        assert_eq!(jobs.code, 0, "{}", jobs.stderr);
+        let listed: serde_json::Value = serde_json::from_str(&jobs.stdout).unwrap();
+        let id = listed["jobs"][0]["id"].as_str().unwrap().to_owned();
+        for format in ["text", "json"] {
+            let detail = run(&["jobs", &id, "--format", format]);
+            assert_eq!(detail.code, 0, "{answer}: {}", detail.stderr);
+            clean("jobs JOB_ID", &detail);
+            assert!(detail.stdout.contains(useful), "{answer}: {}", detail.stdout);
+        }
+    }
+}
