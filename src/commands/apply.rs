@@ -1,6 +1,7 @@
 //! `apply`: read the plan (fresh from the manifest, or saved), show it, confirm, then run
 //! the workflow of [`crate::apply`] and render its events and report. The workflow itself
-//! (resume, re-check, wait, verify) lives in `src/apply/`; this file parses, asks and prints.
+//! (limits, resume, re-check, wait, verify, then the second phase: groups, enabled state,
+//! memberships) lives in `src/apply/`; this file parses, asks and prints.
 
 use std::cell::RefCell;
 use std::io::{BufRead, Write};
