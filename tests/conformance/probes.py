@@ -10,8 +10,11 @@ outcomes from the job's CloudWatch log lines.
 
 from __future__ import annotations
 
+import math
 import re
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 from botocore.exceptions import ClientError
 
@@ -606,6 +609,213 @@ def token_hour_start(lab: Lab):
     if seen["young"] is None:
         return "issuing_page", "a young token of an old chain was accepted"
     return "first_page", f"a young token of an old chain was refused: {code(seen['young'])}"
+
+
+# --------------------------------------------------------------------------------------
+# Request-rate quotas [QUOTAS]: how a second is measured, and which category an operation
+# counts against where the quotas page does not say. A category is tested by keeping it
+# saturated with an operation known to belong to it (from the category descriptions) while
+# the operation in question is called: throttled means it counts against that category.
+# On a real account these probes throttle the account for a second or two each (they run
+# only with --throttle); against the emulator the kit enforces small quotas for itself.
+# --------------------------------------------------------------------------------------
+
+THROTTLED = "TooManyRequestsException"
+
+
+def _passes(call) -> bool:
+    """True when the call passed, False when it was throttled; other errors propagate."""
+    try:
+        call()
+        return True
+    except ClientError as e:
+        if code(e) == THROTTLED:
+            return False
+        raise
+
+
+def burst(calls: list) -> int:
+    """Sends `calls` at once; how many passed."""
+    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
+        return sum(pool.map(_passes, calls))
+
+
+def throttled_while_saturated(member, target, drain: float) -> bool:
+    """Whether `target` is throttled while `member`'s category is kept saturated (for
+    `drain` seconds before `target` is sent)."""
+    stop = threading.Event()
+    errors: list[Exception] = []
+
+    def hammer():
+        while not stop.is_set():
+            try:
+                _passes(member)
+            except Exception as e:  # noqa: BLE001 - reported below
+                errors.append(e)
+                return
+
+    workers = [threading.Thread(target=hammer, daemon=True) for _ in range(4)]
+    for w in workers:
+        w.start()
+    try:
+        time.sleep(drain)
+        hit = False
+        for _ in range(2):
+            if not _passes(target):
+                hit = True
+                break
+            time.sleep(0.03)
+    finally:
+        stop.set()
+        for w in workers:
+            w.join()
+    if errors:
+        raise errors[0]
+    return hit
+
+
+class QuotaLab:
+    """The resources the quota probes call: the basic pool, a group, a user."""
+
+    def __init__(self, lab: Lab):
+        self.idp = lab.idp_once
+        self.pool = lab.own(lab.pool("basic"))
+        if "quota_group" not in lab.memo:
+            group, user = f"quota-{lab.run_id}", f"quota-{lab.run_id}"
+            lab.idp.create_group(UserPoolId=self.pool, GroupName=group)
+            lab.existing_user("basic", user, f"{user}@example.com")
+            lab.memo["quota_group"] = (group, user)
+        self.group, self.user = lab.memo["quota_group"]
+        self.lab = lab
+
+    def member(self, category: str):
+        """An operation of `category`, from the category descriptions [QUOTAS]."""
+        p, g, u = self.pool, self.group, self.user
+        return {
+            "UserPoolRead": lambda: self.idp.describe_user_pool(UserPoolId=p),
+            "UserPoolResourceRead": lambda: self.idp.get_group(UserPoolId=p, GroupName=g),
+            "UserPoolResourceUpdate": lambda: self.idp.update_group(
+                UserPoolId=p, GroupName=g, Description="conformance kit"),
+            "UserResourceUpdate": lambda: self.idp.admin_add_user_to_group(
+                UserPoolId=p, Username=u, GroupName=g),
+            "UserUpdate": lambda: self.idp.admin_enable_user(UserPoolId=p, Username=u),
+        }[category]
+
+    def counts_against(self, category: str, target) -> bool:
+        hit = throttled_while_saturated(self.member(category), target, self.lab.drain)
+        self.lab.rest()
+        return hit
+
+
+def _category(lab: Lab, target, chosen: str, alternative: str):
+    with lab.quotas():
+        q = QuotaLab(lab)
+        if q.counts_against(chosen, target(q)):
+            return chosen, ""
+        if q.counts_against(alternative, target(q)):
+            return alternative, ""
+    return other(f"neither {chosen} nor {alternative}"), ""
+
+
+def _wait_until(wall: float) -> None:
+    time.sleep(max(0.0, wall - time.time()))
+
+
+@probe("how a request quota's second is measured: a burst at the quota, then another")
+def quota_second(lab: Lab):
+    with lab.quotas() as quotas:
+        q = QuotaLab(lab)
+        n = int(quotas["UserPoolRead"])
+        describe = q.member("UserPoolRead")
+        # A burst of two seconds' worth at x.6 (one second's worth passes either way), then
+        # one second's worth at x+1.05: a calendar-second window lets all of it through, a
+        # token bucket only what it refilled in the 0.45 s between (about half of it).
+        now = time.time()
+        _wait_until(math.floor(now) + (0.6 if now % 1 < 0.5 else 1.6))
+        start = time.time()
+        first = burst([describe] * (2 * n))
+        _wait_until(math.floor(start) + 1.05)
+        second = burst([describe] * n)
+    detail = f"quota {n}/s: {first} of {2 * n} passed at x.6 s, {second} of {n} at x+1.05 s"
+    if not 0.7 * n <= first <= 1.4 * n:
+        return other(f"{first} of {2 * n} passed at once"), detail
+    if second >= 0.9 * n:
+        return "fixed_window", detail
+    if 1 <= second <= 0.8 * n:
+        return "token_bucket", detail
+    return other(f"{second} of {n} passed half a second later"), detail
+
+
+@probe("the quota category of GetCSVHeader")
+def category_get_csv_header(lab: Lab):
+    return _category(lab, lambda q: lambda: q.idp.get_csv_header(UserPoolId=q.pool),
+                     "UserPoolRead", "UserPoolResourceRead")
+
+
+@probe("the quota category of ListGroups")
+def category_list_groups(lab: Lab):
+    return _category(lab, lambda q: lambda: q.idp.list_groups(UserPoolId=q.pool, Limit=1),
+                     "UserPoolRead", "UserPoolResourceRead")
+
+
+@probe("the quota category of ListUserPools")
+def category_list_user_pools(lab: Lab):
+    return _category(lab, lambda q: lambda: q.idp.list_user_pools(MaxResults=1),
+                     "UserPoolRead", "UserPoolResourceRead")
+
+
+@probe("the quota category of CreateGroup")
+def category_create_group(lab: Lab):
+    def create(q):
+        return lambda: q.idp.create_group(UserPoolId=q.pool, GroupName=lab.unique("quota-created"))
+    return _category(lab, create, "UserResourceUpdate", "UserPoolResourceUpdate")
+
+
+@probe("the quota category of AdminUpdateUserAttributes")
+def category_admin_update_user_attributes(lab: Lab):
+    def update(q):
+        return lambda: q.idp.admin_update_user_attributes(
+            UserPoolId=q.pool, Username=q.user,
+            UserAttributes=[{"Name": "given_name", "Value": "Probe"}])
+    return _category(lab, update, "UserUpdate", "UserResourceUpdate")
+
+
+@probe("the quota category of GetProvisionedLimit")
+def category_get_provisioned_limit(lab: Lab):
+    with lab.quotas() as quotas:
+        q = QuotaLab(lab)
+
+        def limit():
+            q.idp.get_provisioned_limit(LimitDefinition={
+                "LimitClass": "API_CATEGORY", "Attributes": {"Category": "UserPoolRead"}})
+        # LimitManagement allows one a second: three at once from a quiet spell pass once.
+        passed = burst([limit] * 3)
+        if passed <= quotas["LimitManagement"]:
+            return "LimitManagement", f"{passed} of 3 passed at once"
+        lab.rest()
+        if q.counts_against("UserPoolRead", limit):
+            return "UserPoolRead", ""
+    return other("neither UserPoolRead nor a quota of one a second"), f"{passed} of 3 passed at once"
+
+
+@probe("the quota category (and quota) of the import-job calls")
+def category_import_jobs(lab: Lab):
+    with lab.quotas() as quotas:
+        q = QuotaLab(lab)
+
+        def jobs():
+            q.idp.list_user_import_jobs(UserPoolId=q.pool, MaxResults=1)
+        if q.counts_against("UserPoolResourceRead", jobs):
+            return "UserPoolResource", "ListUserImportJobs counts against UserPoolResourceRead"
+        if q.counts_against("UserPoolRead", jobs):
+            return other("ListUserImportJobs counts against UserPoolRead"), ""
+        # A category of their own: a burst of four seconds' worth of the assumed quota.
+        n = int(quotas["UserImportJob"])
+        passed = burst([jobs] * (4 * n))
+    detail = f"{passed} of {4 * n} ListUserImportJobs passed at once"
+    if 0.6 * n <= passed <= 2.5 * n:
+        return "UserImportJob", detail
+    return other(f"a category of its own, about {passed}/s"), detail
 
 
 # --------------------------------------------------------------------------------------

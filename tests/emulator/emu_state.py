@@ -139,13 +139,29 @@ CHOICES.update({
     # its hour starts at the chain's first page or at the page that issued it.
     "expired_token_error": ("InvalidParameterException", "NotAuthorizedException"),
     "token_hour_start": ("first_page", "issuing_page"),
+    # request-rate quotas ([QUOTAS]; none of this is documented): how a quota's second is
+    # measured (a token bucket refilled at the quota and holding one second's worth, or
+    # fixed calendar-second windows of `quota` requests) ...
+    "quota_second": ("token_bucket", "fixed_window"),
+    # ... and which category an operation counts against, where the quotas page does not
+    # say (CATEGORY_SWITCH): the emulator's inference, then a plausible other category.
+    "category_get_csv_header": ("UserPoolRead", "UserPoolResourceRead"),
+    "category_list_groups": ("UserPoolRead", "UserPoolResourceRead"),
+    "category_get_provisioned_limit": ("UserPoolRead", "LimitManagement"),
+    "category_list_user_pools": ("UserPoolRead", "UserPoolResourceRead"),
+    "category_create_group": ("UserResourceUpdate", "UserPoolResourceUpdate"),
+    "category_admin_update_user_attributes": ("UserUpdate", "UserResourceUpdate"),
+    # the import-job calls: their own 5/s category, or the pool-resource categories (the
+    # reads UserPoolResourceRead, the others UserPoolResourceUpdate)
+    "category_import_jobs": ("UserImportJob", "UserPoolResource"),
 })
 DEFAULT_CONFIG.update({k: v[0] for k, v in CHOICES.items()})
 
 # Documented quotas [QUOTAS]; the import-job calls' category is not documented (chosen).
 DOCUMENTED_QUOTAS: dict[str, float] = {
     "UserList": 30, "UserRead": 120, "UserResourceUpdate": 25, "UserUpdate": 25,
-    "UserPoolRead": 15, "UserPoolResourceRead": 20, "UserCreation": 50, "UserImportJob": 5,
+    "UserPoolRead": 15, "UserPoolResourceRead": 20, "UserPoolResourceUpdate": 15,
+    "UserCreation": 50, "LimitManagement": 1, "UserImportJob": 5,
 }
 
 # Which category an operation counts against. ListUsers/AdminGetUser/DescribeUserPool from
@@ -163,17 +179,54 @@ CATEGORY_OF: dict[str, str] = {
     "CreateUserImportJob": "UserImportJob", "StartUserImportJob": "UserImportJob",
     "DescribeUserImportJob": "UserImportJob", "ListUserImportJobs": "UserImportJob",
     "StopUserImportJob": "UserImportJob",
+    # groups as the pool's resources: "such as group" in the category descriptions [QUOTAS]
+    "GetGroup": "UserPoolResourceRead", "UpdateGroup": "UserPoolResourceUpdate",
 }
+
+# Operations whose category is a switch (CHOICES): the inferred rows of CATEGORY_OF.
+CATEGORY_SWITCH: dict[str, str] = {
+    "GetCSVHeader": "category_get_csv_header", "ListGroups": "category_list_groups",
+    "GetProvisionedLimit": "category_get_provisioned_limit",
+    "ListUserPools": "category_list_user_pools", "CreateGroup": "category_create_group",
+    "AdminUpdateUserAttributes": "category_admin_update_user_attributes",
+    **{op: "category_import_jobs" for op in (
+        "CreateUserImportJob", "StartUserImportJob", "DescribeUserImportJob",
+        "ListUserImportJobs", "StopUserImportJob")},
+}
+
+
+def category_of(operation: str) -> str | None:
+    """The quota category `operation` counts against, for the current caller's switches."""
+    switch = CATEGORY_SWITCH.get(operation)
+    if switch is None:
+        return CATEGORY_OF.get(operation)
+    category = choice(switch)
+    if category == "UserPoolResource":
+        reads = operation.startswith(("Describe", "List"))
+        return "UserPoolResourceRead" if reads else "UserPoolResourceUpdate"
+    return category
 
 
 class Bucket:
     """A token bucket of `rate` per second holding at most one second's worth (chosen:
-    Cognito does not document how it measures a second)."""
+    Cognito does not document how it measures a second), or with switch `quota_second`
+    `fixed_window`, `rate` requests per calendar second."""
 
     def __init__(self, rate: float, now: float):
         self.rate = rate
         self.tokens = rate
         self.last = now
+        self.window = -1
+        self.used = 0
+
+    def take_window(self, rate: float, wall: float) -> bool:
+        window = int(wall)
+        if window != self.window:
+            self.window, self.used = window, 0
+        if self.used < rate:
+            self.used += 1
+            return True
+        return False
 
     def take(self, rate: float, now: float) -> bool:
         if rate != self.rate:
@@ -198,7 +251,7 @@ def over_quota(access_key: str, operation: str) -> bool:
         own = FAULTS.get(access_key)
         own_quotas = own.spec.get("quotas") if own is not None else None
         quotas = own_quotas if isinstance(own_quotas, dict) else CONFIG["quotas"]
-        category = CATEGORY_OF.get(operation)
+        category = category_of(operation)
         if not quotas or category not in quotas:
             return False
         scope = access_key if own_quotas is not None or CONFIG["quota_scope"] == "access_key" else "account"
@@ -207,6 +260,8 @@ def over_quota(access_key: str, operation: str) -> bool:
         bucket = BUCKETS.get((scope, category))
         if bucket is None:
             bucket = BUCKETS[(scope, category)] = Bucket(rate, now)
+        if not chosen("quota_second"):
+            return not bucket.take_window(rate, time.time())
         return not bucket.take(rate, now)
 
 

@@ -182,3 +182,34 @@ def test_a_fault_can_let_the_first_requests_pass(aws):
     aws.faults({"throttle": {"operations": ["DescribeUserPool"], "after": 2, "count": 1}})
     codes = [code_of(lambda: aws.idp.describe_user_pool(UserPoolId=pool)) for _ in range(4)]
     assert codes == [None, None, ("TooManyRequestsException", 429), None], codes
+
+
+def test_fixed_window_quotas_refill_at_the_calendar_second(aws):
+    pool = aws.pool()
+    aws.faults({"quotas": {"UserPoolRead": 4}, "quota_second": "fixed_window"})
+    time.sleep(max(0.0, int(time.time()) + 1.1 - time.time()))
+    codes = [code_of(lambda: aws.idp.describe_user_pool(UserPoolId=pool)) for _ in range(6)]
+    assert codes[:4] == [None] * 4 and codes[4:] == [("TooManyRequestsException", 429)] * 2, codes
+    time.sleep(max(0.0, int(time.time()) + 1.05 - time.time()))
+    # a new second: the whole quota again (a token bucket would have refilled a part)
+    assert [code_of(lambda: aws.idp.describe_user_pool(UserPoolId=pool)) for _ in range(4)] == [None] * 4
+
+
+def test_category_switches_move_an_operation_to_another_quota(aws):
+    pool = aws.pool()
+    aws.faults({"quotas": {"UserPoolResourceRead": 2}})
+    # GetCSVHeader counts against UserPoolRead (no quota here): never throttled
+    assert [code_of(lambda: aws.idp.get_csv_header(UserPoolId=pool)) for _ in range(4)] == [None] * 4
+    aws.faults({"quotas": {"UserPoolResourceRead": 2, "UserPoolResourceUpdate": 1},
+                "category_get_csv_header": "UserPoolResourceRead",
+                "category_import_jobs": "UserPoolResource"})
+    codes = [code_of(lambda: aws.idp.get_csv_header(UserPoolId=pool)) for _ in range(4)]
+    assert codes[:2] == [None] * 2 and ("TooManyRequestsException", 429) in codes[2:], codes
+    # import-job reads share UserPoolResourceRead (drained above), the others UserPoolResourceUpdate
+    assert code_of(lambda: aws.idp.list_user_import_jobs(UserPoolId=pool, MaxResults=1)) == (
+        "TooManyRequestsException", 429)
+    role = "arn:aws:iam::123456789012:role/none"
+    assert code_of(lambda: aws.idp.create_user_import_job(
+        UserPoolId=pool, JobName="j", CloudWatchLogsRoleArn=role))[0] != "TooManyRequestsException"
+    assert code_of(lambda: aws.idp.create_user_import_job(
+        UserPoolId=pool, JobName="j", CloudWatchLogsRoleArn=role)) == ("TooManyRequestsException", 429)

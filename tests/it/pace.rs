@@ -157,3 +157,52 @@ fn an_expired_token_answered_not_authorized_restarts_the_chain() {
 fn a_token_whose_hour_starts_at_its_own_page_restarts_the_chain() {
     a_chain_outliving_its_token_restarts("pace-token-own", json!({"token_hour_start": "issuing_page"}));
 }
+
+/// Whatever quota category Cognito counts GetCSVHeader, ListGroups, CreateGroup and the
+/// import-job calls against (switches and probes `category_*`), a run that is throttled
+/// there slows down and retries (`crate::pace`: a throttled request halves its category's
+/// rate and is retried): here they count against pool-resource categories of one request a
+/// second, and `apply` still imports, creates the groups and ends in sync.
+#[test]
+fn operations_counted_against_other_categories_are_throttled_and_retried() {
+    let account = emulator().account("pace-categories");
+    let pool_id = emulator().seed_pool(&account, "pace-categories", 3, &[]);
+    emulator().set_faults(
+        &account,
+        json!({
+            "quotas": {"UserPoolResourceRead": 1, "UserPoolResourceUpdate": 1},
+            "category_get_csv_header": "UserPoolResourceRead",
+            "category_list_groups": "UserPoolResourceRead",
+            "category_create_group": "UserPoolResourceUpdate",
+            "category_import_jobs": "UserPoolResource",
+        }),
+    );
+    let ws = Workspace::new();
+    ws.write(
+        "users.yaml",
+        &format!(
+            "version: 1\npool:\n  id: {pool_id}\nimport:\n  role: cs-{}\ndefaults:\n  email_verified: true\ngroups:\n  staff:\n  admins:\nusers:\n  - username: user000000\n    email: user000000@example.com\n    groups: [staff]\n  - username: alice\n    email: alice@example.com\n    groups: [staff, admins]\n  - username: bob\n    email: bob@example.com\n",
+            account.access_key.to_lowercase()
+        ),
+    );
+    let run = |args: &[&str]| -> crate::common::Run {
+        account.cognito_sync().current_dir(ws.path()).args(args).output().unwrap().into()
+    };
+    emulator().reset_counts(&account);
+    let apply = run(&["apply", "--yes", "-v"]);
+    assert_eq!(apply.code, 0, "stdout:\n{}\nstderr:\n{}", apply.stdout, apply.stderr);
+    let sent = counts(&account);
+    assert!(sent.get("Throttled").copied().unwrap_or(0) > 0, "{sent:?}");
+    assert!(apply.stderr.contains("throttled, slowing to"), "{}", apply.stderr);
+    let plan = run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(plan.code, 0, "in sync after the throttled apply:\n{}\n{}", plan.stdout, plan.stderr);
+    let state: serde_json::Value = serde_json::from_str(&emulator().http(
+        "GET",
+        &format!("/_emulator/users?pool_id={pool_id}&region={}", account.region),
+        "",
+    ))
+    .unwrap();
+    assert_eq!(state["users"]["alice"]["groups"], json!(["admins", "staff"]));
+    assert_eq!(state["users"]["user000000"]["groups"], json!(["staff"]));
+    emulator().set_faults(&account, json!({}));
+}
