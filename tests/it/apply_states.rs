@@ -226,9 +226,9 @@ fn a_start_refused_with_limit_exceeded_waits_for_the_other_job() {
 /// start finds the job already started, which Cognito refuses with `code` (probe
 /// `restart_refusal_code`: undocumented which). Both runs must follow the one job and
 /// succeed. To make the race certain, a job of another pool (another access key, same
-/// account and region) holds the account's one slot while both upload: both starts are
-/// refused, both pause and retry, and the first retry after the slot frees wins; the
-/// other's retry is the restart.
+/// account and region) holds the account's one slot until both runs' starts have been
+/// refused; then it is stopped, both retry, the first retry wins and the other's retry is
+/// the restart.
 fn both_runs_start_one_job(code: &str, name: &str) {
     let setup = Setup::new(name);
     setup.manifest(&["alice", "bob"]);
@@ -245,24 +245,40 @@ fn both_runs_start_one_job(code: &str, name: &str) {
         access_key: format!("{}H", setup.account.access_key),
         region: setup.account.region,
     };
-    emulator().set_faults(&holder, json!({"slow_start_seconds": 4}));
+    emulator().set_faults(&holder, json!({"slow_start_seconds": 120}));
     let other_pool = emulator().seed_pool(&holder, &format!("{name}b"), 0, &[]);
     let other = other_manifest(&setup, &other_pool, &["zed"]);
-    let mut running = holder.spawn(other.path(), &["apply", "--yes"]);
-    wait_for_line(&mut running, "started import job");
+    let mut holding = holder.spawn(other.path(), &["apply", "--yes"]);
+    let seen = wait_for_line(&mut holding, "started import job");
+    let holding_job = seen.rsplit("started import job `").next().unwrap().split('`').next().unwrap().to_owned();
 
-    let runs: Vec<_> = (0..2).map(|_| setup.account.spawn(setup.ws.path(), &["apply", "--yes"])).collect();
-    for run in runs {
+    let mut runs: Vec<_> = (0..2).map(|_| setup.account.spawn(setup.ws.path(), &["apply", "--yes"])).collect();
+    let seen: Vec<String> = runs.iter_mut().map(|run| wait_for_line(run, "Cognito refused to start the job")).collect();
+    for seen in &seen {
+        assert!(seen.contains("resuming import job"), "{seen}");
+    }
+    stop_job(&holder, &other_pool, &holding_job);
+    for (run, seen) in runs.into_iter().zip(seen) {
         let run = finish(run);
-        assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
-        assert!(run.stderr.contains("resuming import job"), "{}", run.stderr);
+        assert_eq!(run.code, 0, "{}\n{seen}{}", run.stdout, run.stderr);
     }
     has_all(&setup, &["alice", "bob"]);
     let ran = jobs_with_rows(&setup);
     assert_eq!(ran.len(), 1, "{ran:#?}");
     assert_eq!(ran[0]["imported"], 2);
     assert_eq!(setup.count("CreateUserImportJob"), 1, "both runs resumed the interrupted run's job");
-    assert_eq!(finish(running).code, 0);
+    finish(holding);
+}
+
+/// Stops a job with boto3 from the emulator's venv: cognito-sync has no `stop`.
+fn stop_job(account: &crate::common::emulator::TestAccount, pool: &str, job_id: &str) {
+    let script = "import boto3, sys; boto3.client('cognito-idp', endpoint_url=sys.argv[1], region_name=sys.argv[2], \
+aws_access_key_id=sys.argv[3], aws_secret_access_key='x').stop_user_import_job(UserPoolId=sys.argv[4], JobId=sys.argv[5])";
+    let out = Command::new(emulator().python())
+        .args(["-c", script, &emulator().endpoint, account.region, &account.access_key, pool, job_id])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 }
 
 #[test]
