@@ -30,5 +30,6 @@ impl From<ExitStatus> for ExitCode {
 pub const EXIT_STATUS_HELP: &str = "\
 Exit status:
   0  success; nothing to do
-  1  any error (usage, invalid manifest, AWS error) or any planned user not in the pool after apply
+  1  any error (usage, invalid manifest, AWS error) or any planned user not in the pool (or without
+     its declared MFA) after apply
   2  only with `plan --detailed-exitcode`: users would be imported or changed";

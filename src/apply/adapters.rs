@@ -1,7 +1,7 @@
 //! The workflow's traits over the AWS adapters (`import::aws`, `pool::aws`, `role::aws`).
 //! No SDK type appears here: each method calls one adapter and converts its answer.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use super::{Changes, Created, Imports, PlannedUser, Roles, Users};
@@ -9,7 +9,9 @@ use crate::changes::{Change, ChangeError};
 use crate::import::aws::{CognitoImports, ImportError};
 use crate::import::{Job, LogLine, log_location};
 use crate::pool::aws::CognitoPool;
-use crate::pool::{ObservedPool, PoolReader, ReadProgress, RemoteUser, SIGN_IN_ATTRIBUTES, Wanted, WantedUser};
+use crate::pool::{
+    ObservedPool, PoolMfa, PoolReader, ReadProgress, RemoteUser, SIGN_IN_ATTRIBUTES, Wanted, WantedUser,
+};
 use crate::role::aws::{RoleIam, WantedRole};
 
 /// Import jobs of one pool.
@@ -92,6 +94,15 @@ impl Users for PoolUsers {
         };
         let observed = self.pool.snapshot(&wanted, &mut |_| {}).await?;
         Ok(crate::plan::found(&wanted, &observed).into_iter().map(|(u, r)| (u, r.clone())).collect())
+    }
+
+    async fn without_mfa(&self, users: &[(String, String)]) -> miette::Result<BTreeSet<String>> {
+        if users.is_empty() || self.pool.describe_pool().await?.mfa != PoolMfa::Optional {
+            return Ok(BTreeSet::new());
+        }
+        let pool_names: Vec<String> = users.iter().map(|(_, pool_name)| pool_name.clone()).collect();
+        let without = self.pool.without_mfa(&pool_names).await?;
+        Ok(users.iter().filter(|(_, pool_name)| without.contains(pool_name)).map(|(u, _)| u.clone()).collect())
     }
 }
 

@@ -19,6 +19,7 @@
 pub mod adapters;
 pub mod limits;
 pub mod machine;
+pub mod mfa;
 pub mod second_phase;
 pub mod verify;
 
@@ -129,6 +130,10 @@ pub enum Created {
 pub trait Users {
     /// The `users` found in the pool, by planned username, with their attributes.
     async fn find(&self, users: &[PlannedUser]) -> miette::Result<Vec<(String, RemoteUser)>>;
+    /// Of `users` found in the pool (planned username, the pool's username), the planned
+    /// usernames of those with no MFA method enabled, when the pool's MFA is optional;
+    /// none otherwise (see [`mfa`]).
+    async fn without_mfa(&self, users: &[(String, String)]) -> miette::Result<BTreeSet<String>>;
 }
 
 /// The shared import role.
@@ -243,7 +248,9 @@ impl Outcome {
     /// Exit 0 iff every planned user is in the pool and every change of the second phase
     /// was made (or the run did not wait).
     pub fn success(&self) -> bool {
-        self.verified.as_ref().is_none_or(|v| v.iter().all(|u| u.state != State::Missing))
+        self.verified
+            .as_ref()
+            .is_none_or(|v| v.iter().all(|u| !matches!(u.state, State::Missing | State::MfaNotEnabled)))
             && self.second_phase.as_ref().is_none_or(|p| !p.is_failure())
     }
 }
@@ -324,6 +331,7 @@ async fn import(
     let mut machine = Machine::new(work.part_plans(), no_wait);
     let mut role_arn = String::new();
     let mut found: Vec<(String, RemoteUser)> = Vec::new();
+    let mut without_mfa: BTreeSet<String> = BTreeSet::new();
     let mut followed: Option<String> = None;
     let mut resumed: BTreeSet<String> = BTreeSet::new();
     let mut seen = Seen::Begin;
@@ -432,6 +440,15 @@ async fn import(
             Step::Verify => {
                 on_event(Event::Verifying { users: work.users.len() });
                 found = if work.users.is_empty() { Vec::new() } else { users.find(&work.users).await? };
+                let declared = mfa::declared(&work.parts);
+                let check: Vec<(String, String)> = found
+                    .iter()
+                    .filter(|(u, _)| declared.contains(u))
+                    .map(|(u, r)| (u.clone(), r.username.clone()))
+                    .collect();
+                if !check.is_empty() {
+                    without_mfa = users.without_mfa(&check).await?;
+                }
                 Seen::Verified
             }
             Step::Done => break,
@@ -451,7 +468,7 @@ async fn import(
             ),
         });
     }
-    Ok(outcome(work, &machine, &found))
+    Ok(outcome(work, &machine, &found, &without_mfa))
 }
 
 /// Withholds each user's own values from Cognito's reasons for its row: the log's reasons
@@ -475,7 +492,7 @@ fn withhold_row_values(outcomes: &mut verify::Outcomes, users: &[PlannedUser]) {
 }
 
 /// The report: each job with its mapped log, and every planned user's verdict.
-fn outcome(work: &Work, machine: &Machine, found: &[(String, RemoteUser)]) -> Outcome {
+fn outcome(work: &Work, machine: &Machine, found: &[(String, RemoteUser)], without_mfa: &BTreeSet<String>) -> Outcome {
     let present: BTreeSet<String> = found.iter().map(|(u, _)| u.clone()).collect();
     let mut jobs = Vec::new();
     let mut evidence: Vec<verify::PartEvidence> = Vec::new();
@@ -538,6 +555,10 @@ fn outcome(work: &Work, machine: &Machine, found: &[(String, RemoteUser)]) -> Ou
     let status: BTreeMap<&str, &str> = found.iter().map(|(u, r)| (u.as_str(), r.status.as_str())).collect();
     for user in &mut verified {
         user.status = status.get(user.username.as_str()).filter(|s| !s.is_empty()).map(|s| (*s).to_owned());
+        if user.state == State::Present && without_mfa.contains(&user.username) {
+            user.state = State::MfaNotEnabled;
+            user.reason = Some(mfa::reason(&work.pool_id, &user.username));
+        }
     }
     Outcome { jobs, verified: Some(verified), second_phase: None }
 }

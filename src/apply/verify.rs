@@ -121,6 +121,9 @@ pub enum State {
     CreatedElsewhere,
     /// Not in the pool.
     Missing,
+    /// Imported, but its row's `cognito:mfa_enabled` `true` left it with no MFA method
+    /// enabled (see `apply::mfa`).
+    MfaNotEnabled,
 }
 
 /// One attribute of a user created elsewhere that differs from the plan. Values are not

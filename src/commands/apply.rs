@@ -537,8 +537,10 @@ fn summary_line(job: &Job) -> String {
 /// `jobs[]`: each job this run ran or reported, with its log location and the users the log
 /// says were skipped or failed (where the line mapping holds). `users[]`: every planned user
 /// read back from the pool: `state` is `present`, `created_elsewhere` (with `reason` and
-/// `drift[]` {`attribute`, `set_in_pool`}) or `missing` (with `reason`: Cognito's, or
-/// "missing after the job"). `summary` counts them; the exit status is 0 iff none is missing.
+/// `drift[]` {`attribute`, `set_in_pool`}), `missing` (with `reason`: Cognito's, or
+/// "missing after the job") or `mfa_not_enabled` (imported, but its `mfa_enabled: true` left
+/// no MFA method enabled; `reason` says how to enable it). `summary` counts them; the exit
+/// status is 0 iff none is missing or without its MFA.
 #[derive(Debug, Serialize)]
 struct ApplyReport<'a> {
     schema_version: u32,
@@ -557,6 +559,8 @@ struct Summary {
     present: usize,
     created_elsewhere: usize,
     missing: usize,
+    /// Imported without the MFA their row declared (see `apply::mfa`).
+    mfa_not_enabled: usize,
 }
 
 fn summary(verified: &[Verified]) -> Summary {
@@ -566,6 +570,7 @@ fn summary(verified: &[Verified]) -> Summary {
         present: count(State::Present),
         created_elsewhere: count(State::CreatedElsewhere),
         missing: count(State::Missing),
+        mfa_not_enabled: count(State::MfaNotEnabled),
     }
 }
 
@@ -670,11 +675,15 @@ fn render_report(outcome: &Outcome, role_command: &str, apply_command: &str, pri
     let Some(verified) = &outcome.verified else { return out };
     let s = summary(verified);
     out.push_str(&format!(
-        "\nread back from the pool: {} of {} planned users present ({} created elsewhere meanwhile), {} missing\n",
-        s.present + s.created_elsewhere,
+        "\nread back from the pool: {} of {} planned users present ({} created elsewhere meanwhile), {} missing{}\n",
+        s.present + s.created_elsewhere + s.mfa_not_enabled,
         s.planned,
         s.created_elsewhere,
-        s.missing
+        s.missing,
+        match s.mfa_not_enabled {
+            0 => String::new(),
+            n => format!(", {n} without the MFA the manifest declares"),
+        }
     ));
     for user in verified {
         match user.state {
@@ -697,6 +706,12 @@ fn render_report(outcome: &Outcome, role_command: &str, apply_command: &str, pri
             }
             State::Missing => out.push_str(&format!(
                 "  {} {} missing: {}; `{apply_command}` retries it\n",
+                paint.paint(Role::Error, "!"),
+                user.username,
+                user.reason.as_deref().unwrap_or_default()
+            )),
+            State::MfaNotEnabled => out.push_str(&format!(
+                "  {} {} imported without MFA: {}\n",
                 paint.paint(Role::Error, "!"),
                 user.username,
                 user.reason.as_deref().unwrap_or_default()

@@ -818,6 +818,47 @@ impl CognitoPool {
         Ok(groups)
     }
 
+    /// Of `usernames` (the pool's), those with no MFA method enabled ([`Self::mfa_enabled`]);
+    /// 32 look-ups at a time, paced as UserRead.
+    pub async fn without_mfa(&self, usernames: &[String]) -> Result<BTreeSet<String>, PoolError> {
+        let mut without = BTreeSet::new();
+        for chunk in usernames.chunks(32) {
+            let answers = join_all(chunk.iter().map(|u| self.mfa_enabled(u)).collect()).await;
+            for (username, answer) in chunk.iter().zip(answers) {
+                if answer? == Some(false) {
+                    without.insert(username.clone());
+                }
+            }
+        }
+        Ok(without)
+    }
+
+    /// Whether the user (by the pool's username) has an MFA method enabled: AdminGetUser's
+    /// `UserMFASettingList`, or the legacy `MFAOptions`, is not empty. `None` for a user that
+    /// no longer exists.
+    pub async fn mfa_enabled(&self, username: &str) -> Result<Option<bool>, PoolError> {
+        let id = &self.target.pool_id;
+        self.count("AdminGetUser", 1);
+        let result = self
+            .pacer
+            .send(
+                Category::UserRead,
+                || self.client.admin_get_user().user_pool_id(id).username(username).send(),
+                verdict,
+            )
+            .await;
+        match result {
+            Ok(output) => Ok(Some(!output.user_mfa_setting_list().is_empty() || !output.mfa_options().is_empty())),
+            Err(error) if error.code() == Some("UserNotFoundException") => Ok(None),
+            Err(error) => Err(map_error(
+                &self.target,
+                &format!("read the MFA settings of user `{username}` in pool `{id}`"),
+                "AdminGetUser",
+                error,
+            )),
+        }
+    }
+
     /// Fills `pool.groups` and, for every user in `pool.users`, its memberships among
     /// `wanted.groups`.
     async fn read_memberships(&self, pool: &mut ObservedPool, wanted: &Wanted) -> Result<(), PoolError> {

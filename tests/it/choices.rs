@@ -142,3 +142,66 @@ fn a_failed_rows_value_never_reaches_the_output_whatever_the_reason_says() {
         }
     }
 }
+
+/// `cognito:mfa_enabled` true enabling SMS MFA for the imported user, or no MFA method
+/// (probe `mfa_enabled_true`): apply reads the user back and, in a pool whose MFA is
+/// optional, reports one left without MFA (exit 1, with the command that enables it). In a
+/// pool whose MFA is on, Cognito asks every user to set MFA up at sign-in, so nothing is read.
+#[test]
+fn a_user_declared_with_mfa_is_reported_when_the_import_enabled_none() {
+    let cases = [
+        ("sms_mfa", "OPTIONAL", "text"),
+        ("none", "OPTIONAL", "text"),
+        ("none", "OPTIONAL", "json"),
+        ("none", "ON", "text"),
+    ];
+    for (i, (answer, pool_mfa, format)) in cases.into_iter().enumerate() {
+        let emulator = emulator();
+        let name = format!("mfa{i}");
+        let account = emulator.account(&name);
+        emulator.set_faults(&account, json!({"mfa_enabled_true": answer}));
+        let pool = emulator.seed_pool(&account, &name, 0, &["--mfa", pool_mfa]);
+        let ws = Workspace::new();
+        let bob_mfa = if pool_mfa == "ON" { "" } else { "    mfa_enabled: false\n" };
+        ws.write(
+            "users.yaml",
+            &format!(
+                "version: 1\npool:\n  id: {pool}\nimport:\n  role: cs-{}\ndefaults:\n  email_verified: true\nusers:\n  - username: alice\n    email: alice@example.com\n    phone_number: '+15555550100'\n    mfa_enabled: true\n  - username: bob\n    email: bob@example.com\n{bob_mfa}",
+                account.access_key.to_lowercase()
+            ),
+        );
+        let apply: Run = account
+            .cognito_sync()
+            .current_dir(ws.path())
+            .args(["apply", "--yes", "--format", format])
+            .output()
+            .unwrap()
+            .into();
+        let reported = apply.stdout.contains("alice imported without MFA");
+        if format == "json" {
+            assert_eq!(apply.code, 1, "{answer}/{pool_mfa}:\n{}\n{}", apply.stdout, apply.stderr);
+            let report: serde_json::Value = serde_json::from_str(&apply.stdout).unwrap();
+            assert_eq!(report["summary"]["mfa_not_enabled"], 1, "{report:#}");
+            assert_eq!(report["summary"]["present"], 1, "{report:#}");
+            let users = report["users"].as_array().unwrap();
+            let state = |name: &str| users.iter().find(|u| u["username"] == name).unwrap()["state"].clone();
+            assert_eq!(state("alice"), "mfa_not_enabled");
+            assert_eq!(state("bob"), "present");
+        } else if (answer, pool_mfa) == ("none", "OPTIONAL") {
+            assert_eq!(apply.code, 1, "{answer}/{pool_mfa}:\n{}\n{}", apply.stdout, apply.stderr);
+            assert!(reported, "{answer}/{pool_mfa}: {}", apply.stdout);
+            assert!(
+                apply.stdout.contains(&format!(
+                    "`aws cognito-idp admin-set-user-mfa-preference --user-pool-id {pool} --username alice --sms-mfa-settings Enabled=true,PreferredMfa=true`"
+                )),
+                "{}",
+                apply.stdout
+            );
+            assert!(apply.stdout.contains("2 of 2 planned users present"), "{}", apply.stdout);
+            assert!(!apply.stdout.contains("bob imported without MFA"), "{}", apply.stdout);
+        } else {
+            assert_eq!(apply.code, 0, "{answer}/{pool_mfa}:\n{}\n{}", apply.stdout, apply.stderr);
+            assert!(!reported, "{answer}/{pool_mfa}: {}", apply.stdout);
+        }
+    }
+}
