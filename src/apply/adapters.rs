@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use super::{Changes, Created, Imports, PlannedUser, Roles, Users};
 use crate::changes::{Change, ChangeError};
-use crate::import::aws::{CognitoImports, ImportError};
+use crate::import::aws::{CognitoImports, ImportError, LogRows};
 use crate::import::{Job, LogLine, log_location};
 use crate::pool::aws::CognitoPool;
 use crate::pool::{
@@ -65,7 +65,7 @@ impl Imports for PoolImports {
 
     async fn read_log(&self, job: &Job) -> Result<Vec<LogLine>, ImportError> {
         let (group, stream) = log_location(&self.pool_id, &self.pool_name, job);
-        self.imports.read_log_problems(&group, &stream).await
+        self.imports.read_log(&group, &stream, LogRows::Problems).await
     }
 }
 

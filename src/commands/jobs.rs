@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::cli::{JobsArgs, ReportFormat};
 use crate::error::ExitStatus;
-use crate::import::aws::CognitoImports;
+use crate::import::aws::{CognitoImports, LogRows};
 use crate::import::{Job, JobStatus, Outcome, log_location};
 use crate::output::{Printer, Role};
 use crate::pool::aws::CognitoPool;
@@ -215,7 +215,7 @@ async fn detail(
         error
     })?;
     let (group, stream) = log_location(pool_id, &pool.name, &job);
-    let lines = imports.read_log(&group, &stream).await?;
+    let lines = imports.read_log(&group, &stream, LogRows::All).await?;
     let succeeded_rows = lines.iter().filter(|l| l.outcome == Outcome::Succeeded).count();
     let mut rows: Vec<Row> = lines
         .into_iter()

@@ -293,10 +293,16 @@ impl CognitoImports {
         Err(ImportError::new(format!("start import job `{job_id}`"), reason, code, help))
     }
 
-    /// The SKIPPED and FAILED lines of the job's log, the ones a report names: a filter
-    /// pattern (FilterLogEvents) leaves the successes, most of a 100k-row log, in CloudWatch.
-    /// A missing log group or stream gives no lines.
-    pub async fn read_log_problems(&self, group: &str, stream: &str) -> Result<Vec<LogLine>, ImportError> {
+    /// The lines of the job's log that have Cognito's per-row shape, in line-number order:
+    /// all of them, or only the SKIPPED and FAILED ones a report names (a filter pattern
+    /// then leaves the successes, most of a 100k-row log, in CloudWatch). One reader,
+    /// FilterLogEvents, for both. A missing log group or stream (no row processed yet, or
+    /// the role could not write) gives no lines.
+    pub async fn read_log(&self, group: &str, stream: &str, rows: LogRows) -> Result<Vec<LogLine>, ImportError> {
+        let pattern = match rows {
+            LogRows::All => None,
+            LogRows::Problems => Some(PROBLEM_ROWS),
+        };
         let mut lines = Vec::new();
         let mut token: Option<String> = None;
         loop {
@@ -305,7 +311,7 @@ impl CognitoImports {
                 .filter_log_events()
                 .log_group_name(group)
                 .log_stream_names(stream)
-                .filter_pattern(PROBLEM_ROWS)
+                .set_filter_pattern(pattern.map(str::to_owned))
                 .set_next_token(token.take())
                 .send()
                 .await;
@@ -327,41 +333,15 @@ impl CognitoImports {
         lines.sort_by_key(|l| l.line_number);
         Ok(lines)
     }
+}
 
-    /// Every line of the job's log that has Cognito's per-row shape. A missing log group or
-    /// stream (no row processed yet, or the role could not write) gives no lines.
-    pub async fn read_log(&self, group: &str, stream: &str) -> Result<Vec<LogLine>, ImportError> {
-        let mut lines = Vec::new();
-        let mut token: Option<String> = None;
-        loop {
-            let page = self
-                .logs
-                .get_log_events()
-                .log_group_name(group)
-                .log_stream_name(stream)
-                .start_from_head(true)
-                .set_next_token(token.clone())
-                .send()
-                .await;
-            let page = match page {
-                Ok(page) => page,
-                Err(e) if e.code() == Some("ResourceNotFoundException") => return Ok(lines),
-                Err(e) => {
-                    let (reason, code, help) = explain(&e, "logs:GetLogEvents");
-                    return Err(ImportError::new(format!("read the log stream `{stream}`"), reason, code, help));
-                }
-            };
-            lines.extend(page.events().iter().filter_map(|e| e.message()).filter_map(parse_log_line));
-            // The last page repeats its token. [CloudWatch Logs GetLogEvents]
-            match page.next_forward_token() {
-                Some(next) if token.as_deref() != Some(next) && !page.events().is_empty() => {
-                    token = Some(next.to_owned())
-                }
-                _ => break,
-            }
-        }
-        Ok(lines)
-    }
+/// Which lines of a job's log [`CognitoImports::read_log`] reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogRows {
+    /// Every row's line (`jobs JOB_ID` counts the successes too).
+    All,
+    /// The SKIPPED and FAILED lines (`apply`'s report).
+    Problems,
 }
 
 /// CloudWatch Logs' filter pattern for the rows a report names: either term matches.
