@@ -130,8 +130,21 @@ impl RoleIam {
             policies.push(read(what, text.as_deref()));
         }
         let expected = Expected { account: &account, region: wanted.region, scoped_trust: wanted.scoped_trust };
+        let mut checked = verify(expected, &trust, &policies);
+        // The trust was read before the policies, and a run creating this role right now
+        // scopes the trust before it puts the policy: a policy seen means the scoped trust is
+        // there, so a trust read too early is read again rather than reported.
+        if managed
+            && !policies.is_empty()
+            && checked.iter().any(|f| matches!(f, RoleFinding::TrustMissingSourceAccount { .. }))
+            && let Ok(output) = self.client.get_role().role_name(name).send().await
+            && let Some(Ok(trust)) =
+                output.role.and_then(|r| r.assume_role_policy_document).as_deref().map(decode_document)
+        {
+            checked = verify(expected, &trust, &policies);
+        }
         let mut findings = unreadable;
-        findings.extend(verify(expected, &trust, &policies));
+        findings.extend(checked);
         Ok(Some(RoleState { name: name.to_owned(), arn, findings, managed, permission_policies: policies.len() }))
     }
 
