@@ -2,7 +2,7 @@
 //!
 //! The documented reasons name the row by its line number and hold no user data \[CWL\], but
 //! whether a FAILED reason can quote the row's value is undocumented (the conformance kit's
-//! `failed_reason_wording` probe: e.g. "... Value: <the value>"). `apply` and `jobs` print
+//! `failed_reason_wording` probe: e.g. `... Value: <the value>`). `apply` and `jobs` print
 //! reasons into CI logs and PR comments, so no value may pass through them:
 //!
 //! - [`sanitize`] (every log line, `apply` and `jobs`): control characters become spaces;
