@@ -740,7 +740,8 @@ def quota_second(lab: Lab):
         describe = q.member("UserPoolRead")
         # A burst of two seconds' worth at x.6 (one second's worth passes either way), then
         # one second's worth at x+1.05: a calendar-second window lets all of it through, a
-        # token bucket only what it refilled since the first burst ended (about half).
+        # token bucket only what it refilled since the first burst ended (about half; at
+        # most what it could refill until the second burst ended).
         for _ in range(3):
             now = time.time()
             second_start = math.floor(now) + (0.6 if now % 1 < 0.5 else 1.6)
@@ -751,9 +752,10 @@ def quota_second(lab: Lab):
                 lab.rest()   # the burst was too slow to end within its second: again
                 continue
             _wait_until(math.floor(second_start) + 1.05)
-            refill = (time.time() - first_end) * n
             second = burst([describe] * n)
-            if refill < 0.75 * n:
+            # the most a bucket could have refilled by the end of the second burst
+            refill = (time.time() - first_end) * n
+            if refill < 0.8 * n:
                 break
             lab.rest()
         else:
@@ -764,7 +766,7 @@ def quota_second(lab: Lab):
         return other(f"{first} of {2 * n} passed at once"), detail
     if second >= 0.9 * n:
         return "fixed_window", detail
-    if second <= refill + 1.5:
+    if second <= refill + 1:
         return "token_bucket", detail
     return other(f"{second} of {n} passed half a second later"), detail
 
