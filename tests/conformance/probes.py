@@ -742,7 +742,7 @@ def quota_second(lab: Lab):
         # one second's worth at x+1.05: a calendar-second window lets all of it through, a
         # token bucket only what it refilled since the first burst ended (about half; at
         # most what it could refill until the second burst ended).
-        for _ in range(3):
+        for _ in range(5):
             now = time.time()
             second_start = math.floor(now) + (0.6 if now % 1 < 0.5 else 1.6)
             _wait_until(second_start)
@@ -755,7 +755,7 @@ def quota_second(lab: Lab):
             second = burst([describe] * n)
             # the most a bucket could have refilled by the end of the second burst
             refill = (time.time() - first_end) * n
-            if refill < 0.8 * n:
+            if refill < 0.75 * n:
                 break
             lab.rest()
         else:
@@ -766,7 +766,8 @@ def quota_second(lab: Lab):
         return other(f"{first} of {2 * n} passed at once"), detail
     if second >= 0.9 * n:
         return "fixed_window", detail
-    if second <= refill + 1:
+    # + 2: what the bucket held below one token after the first burst, and rounding
+    if second <= refill + 2:
         return "token_bucket", detail
     return other(f"{second} of {n} passed half a second later"), detail
 
