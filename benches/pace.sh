@@ -33,7 +33,6 @@ awscli_version=1.46.3
 # COGNITO_SYNC=path/to/binary measures that build instead of a fresh release build.
 bin="${COGNITO_SYNC:-$root/target/release/cognito-sync}"
 [ -n "${COGNITO_SYNC:-}" ] || cargo build --release --quiet --bin cognito-sync --manifest-path "$root/Cargo.toml"
-python="$("$root/tests/emulator/emulator" venv)"
 if [ "${AWS_CLI:-1}" = 1 ]; then
     aws_venv="$root/target/bench-awscli-venv"
     if [ "$("$aws_venv/bin/aws" --version 2>&1 | sed -n 's|^aws-cli/\([^ ]*\).*|\1|p')" != "$awscli_version" ]; then
@@ -42,16 +41,8 @@ if [ "${AWS_CLI:-1}" = 1 ]; then
     fi
 fi
 
-work="$(mktemp -d)"
-"$root/tests/emulator/emulator" serve --no-stdin-watch >"$work/ready" 2>"$work/emulator.log" &
-emulator_pid=$!
-trap 'kill "$emulator_pid" 2>/dev/null || true; rm -rf "$work"' EXIT
-for _ in $(seq 1 600); do
-    grep -q '^ready ' "$work/ready" 2>/dev/null && break
-    sleep 0.1
-done
-endpoint="$(sed -n 's/^ready //p' "$work/ready")"
-[ -n "$endpoint" ] || { echo "the emulator did not start; see $work/emulator.log" >&2; exit 1; }
+# The emulator, and the AWS_* variables that point at it.
+source "$root/benches/emulator.sh"
 
 control() { curl -sf -X "$1" -H 'Content-Type: application/json' "$endpoint/_emulator/$2" ${3:+-d "$3"}; }
 counts() { control GET "counts?access_key=$1"; }
@@ -82,9 +73,7 @@ print("\n".join(out))
 EOF
 }
 
-export AWS_ENDPOINT_URL="$endpoint" AWS_SECRET_ACCESS_KEY=bench AWS_REGION="$region" \
-    AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_EC2_METADATA_DISABLED=true \
-    COGNITO_SYNC_NO_PROGRESS=1
+export COGNITO_SYNC_NO_PROGRESS=1
 
 pool="$("$python" "$root/tests/emulator/seed.py" --endpoint "$endpoint" --region "$region" \
     --name "pace-$size" --users "$size" --access-key AKIABENCHSEED 2>/dev/null)"

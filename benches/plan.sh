@@ -21,8 +21,6 @@ region=us-east-1
 
 cargo build --release --quiet --bin cognito-sync --manifest-path "$root/Cargo.toml"
 bin="$root/target/release/cognito-sync"
-python="$root/target/emulator-venv/bin/python"
-[ -x "$python" ] || "$root/tests/emulator/emulator" venv >/dev/null
 [ -x /usr/bin/time ] || { echo "benches/plan.sh needs GNU time: apt-get install time" >&2; exit 1; }
 # The AWS CLI, for the comparison, in a venv of its own under target/ (installed once).
 aws_venv="$root/target/bench-awscli-venv"
@@ -32,17 +30,8 @@ if [ ! -x "$aws_venv/bin/aws" ]; then
 fi
 export PATH="$aws_venv/bin:$PATH"
 
-work="$(mktemp -d)"
-ready="$work/ready"
-"$root/tests/emulator/emulator" serve --no-stdin-watch >"$ready" 2>"$work/emulator.log" &
-emulator_pid=$!
-trap 'kill "$emulator_pid" 2>/dev/null || true; rm -rf "$work"' EXIT
-for _ in $(seq 1 600); do
-    grep -q '^ready ' "$ready" 2>/dev/null && break
-    sleep 0.1
-done
-endpoint="$(sed -n 's/^ready //p' "$ready")"
-[ -n "$endpoint" ] || { echo "the emulator did not start; see $work/emulator.log" >&2; exit 1; }
+# The emulator, and the AWS_* variables that point at it.
+source "$root/benches/emulator.sh"
 
 control() { curl -sf -X "$1" "$endpoint/_emulator/$2"; }
 counts() {
@@ -65,9 +54,6 @@ for i in range(new):
 print("\n".join(out))
 EOF
 }
-
-export AWS_ENDPOINT_URL="$endpoint" AWS_SECRET_ACCESS_KEY=bench AWS_REGION="$region" \
-    AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_EC2_METADATA_DISABLED=true
 
 echo "plan against the emulator, --max-rps $max_rps ($(nproc) cores)"
 echo

@@ -13,24 +13,11 @@ sizes=("$@")
 region=us-east-1
 
 bin="${BIN:-}"; [ -n "$bin" ] || { cargo build --release --quiet --bin cognito-sync --manifest-path "$root/Cargo.toml"; bin="$root/target/release/cognito-sync"; }
-python="$root/target/emulator-venv/bin/python"
-[ -x "$python" ] || "$root/tests/emulator/emulator" venv >/dev/null
 [ -x /usr/bin/time ] || { echo "benches/plan_new.sh needs GNU time: apt-get install time" >&2; exit 1; }
 
-work="$(mktemp -d)"
-ready="$work/ready"
-"$root/tests/emulator/emulator" serve --no-stdin-watch >"$ready" 2>"$work/emulator.log" &
-emulator_pid=$!
-trap 'kill "$emulator_pid" 2>/dev/null || true; rm -rf "$work"' EXIT
-for _ in $(seq 1 600); do
-    grep -q '^ready ' "$ready" 2>/dev/null && break
-    sleep 0.1
-done
-endpoint="$(sed -n 's/^ready //p' "$ready")"
-[ -n "$endpoint" ] || { echo "the emulator did not start; see $work/emulator.log" >&2; exit 1; }
-
-export AWS_ENDPOINT_URL="$endpoint" AWS_SECRET_ACCESS_KEY=bench AWS_ACCESS_KEY_ID=AKIABENCHNEW AWS_REGION="$region" \
-    AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_EC2_METADATA_DISABLED=true
+# The emulator, and the AWS_* variables that point at it.
+source "$root/benches/emulator.sh"
+export AWS_ACCESS_KEY_ID=AKIABENCHNEW
 
 # Every read category well above the quota shares: the figures measure memory, not pacing.
 fast=(--max-rps user-list=1000 --max-rps user-read=1000 --max-rps pool-read=1000 --max-rps import-job=100)

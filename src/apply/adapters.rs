@@ -76,24 +76,43 @@ pub struct PoolUsers {
 
 impl Users for PoolUsers {
     async fn find(&self, users: &[PlannedUser]) -> miette::Result<Vec<(String, RemoteUser)>> {
+        // Each name once, copied only when new: every planned user declares most of them.
+        let mut attributes = std::collections::BTreeSet::new();
+        for name in users.iter().flat_map(|u| u.attributes.keys()) {
+            if !attributes.contains(name) {
+                attributes.insert(name.to_owned());
+            }
+        }
         let wanted = Wanted {
             users: users
                 .iter()
                 .map(|u| WantedUser {
                     username: u.username.clone(),
-                    sign_in: SIGN_IN_ATTRIBUTES
-                        .iter()
-                        .filter_map(|a| u.attributes.get(*a).map(|v| ((*a).to_owned(), v.clone())))
-                        .collect(),
+                    sign_in: SIGN_IN_ATTRIBUTES.iter().filter_map(|a| u.attributes.get(a).map(|v| (*a, v))).collect(),
                     groups: Vec::new(),
                 })
                 .collect(),
-            attributes: users.iter().flat_map(|u| u.attributes.keys().cloned()).collect(),
+            attributes,
             // Memberships are the second phase's to read (SPEC §8), not the import's.
             groups: Default::default(),
         };
         let observed = self.pool.snapshot(&wanted, &mut |_| {}).await?;
-        Ok(crate::plan::found(&wanted, &observed).into_iter().map(|(u, r)| (u, r.clone())).collect())
+        let found = crate::plan::found(&wanted, &observed);
+        // Each counterpart moved out of the snapshot, not copied (cloned only for a pool user
+        // that two planned users match): the read-back holds every planned user.
+        let mut uses = vec![0u32; observed.users.users().len()];
+        for (_, i) in &found {
+            uses[*i] += 1;
+        }
+        let mut remote = observed.users.into_users();
+        Ok(found
+            .into_iter()
+            .map(|(username, i)| {
+                uses[i] -= 1;
+                let user = if uses[i] == 0 { std::mem::take(&mut remote[i]) } else { remote[i].clone() };
+                (username, user)
+            })
+            .collect())
     }
 
     async fn without_mfa(&self, users: &[(String, String)]) -> miette::Result<BTreeSet<String>> {

@@ -350,8 +350,9 @@ async fn import(
                 Seen::Jobs { jobs: imports.list_jobs().await?, now: now_epoch() }
             }
             Step::Recheck { usernames, .. } => {
+                let rechecked: BTreeSet<&str> = usernames.iter().map(String::as_str).collect();
                 let planned: Vec<PlannedUser> =
-                    work.users.iter().filter(|u| usernames.contains(&u.username)).cloned().collect();
+                    work.users.iter().filter(|u| rechecked.contains(u.username.as_str())).cloned().collect();
                 let existing: BTreeSet<String> = users.find(&planned).await?.into_iter().map(|(u, _)| u).collect();
                 if !existing.is_empty() {
                     let dropped: Vec<String> = usernames.iter().filter(|u| existing.contains(*u)).cloned().collect();
@@ -539,14 +540,12 @@ fn outcome(work: &Work, machine: &Machine, found: &[(String, RemoteUser)], witho
         .zip(&evidence)
         .flat_map(|(plan, e)| plan.usernames.iter().map(move |u| (u.clone(), e)))
         .collect();
+    let planned: BTreeMap<&str, &PlannedUser> = work.users.iter().map(|u| (u.username.as_str(), u)).collect();
     let drift: BTreeMap<String, Vec<AttributeDrift>> = found
         .iter()
         .filter_map(|(username, remote)| {
-            let planned = work.users.iter().find(|u| &u.username == username)?;
-            Some((
-                username.clone(),
-                crate::plan::attribute_drift(planned.attributes.iter().map(|(k, v)| (k.as_str(), v.as_str())), remote),
-            ))
+            let planned = planned.get(username.as_str())?;
+            Some((username.clone(), crate::plan::attribute_drift(planned.attributes.iter(), remote)))
         })
         .collect();
     let mut verified = verify::verify(&work.users, &drift, &by_user);

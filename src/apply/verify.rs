@@ -93,7 +93,8 @@ pub fn map_log(lines: &[LogLine], usernames: &[String], present: &BTreeSet<Strin
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlannedUser {
     pub username: String,
-    pub attributes: BTreeMap<String, String>,
+    /// Compact, and shared with the plan's: apply holds every planned user.
+    pub attributes: crate::manifest::Attributes,
 }
 
 /// One planned user, read back.
@@ -248,7 +249,7 @@ mod tests {
     fn users_are_present_created_elsewhere_or_missing() {
         let planned: Vec<PlannedUser> = ["a", "b", "c", "d", "e"]
             .iter()
-            .map(|u| PlannedUser { username: (*u).into(), attributes: BTreeMap::new() })
+            .map(|u| PlannedUser { username: (*u).into(), attributes: Default::default() })
             .collect();
         let drift = vec![AttributeDrift { attribute: "email".into(), pool: Some("x".into()), manifest: "y".into() }];
         let found: BTreeMap<String, Vec<AttributeDrift>> =

@@ -296,7 +296,7 @@ mod tests {
     fn remote(name: &str, enabled: bool, groups: &[&str]) -> RemoteUser {
         RemoteUser {
             username: name.into(),
-            attributes: BTreeMap::new(),
+            attributes: Default::default(),
             status: "CONFIRMED".into(),
             enabled,
             groups: groups.iter().map(|g| (*g).to_owned()).collect(),
@@ -378,7 +378,7 @@ mod tests {
             groups: vec![],
         });
         let mut uuid = remote("7f3e-uuid", true, &[]);
-        uuid.attributes.insert("email".into(), "alice@example.com".into());
+        uuid.attributes = [("email", "alice@example.com")].into_iter().collect();
         let mut p = pool(vec![uuid], &[]);
         p.username_attributes = vec!["email".into()];
         assert_eq!(

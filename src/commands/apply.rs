@@ -174,10 +174,7 @@ async fn apply(
                 users: plan
                     .to_import
                     .iter()
-                    .map(|u| PlannedUser {
-                        username: u.username.clone(),
-                        attributes: u.attributes.iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect(),
-                    })
+                    .map(|u| PlannedUser { username: u.username.clone(), attributes: u.attributes.clone() })
                     .collect(),
                 parts: parts(files),
                 post_import,
@@ -283,10 +280,7 @@ fn saved_work(saved: SavedPlan, hashes: Option<&HashFile>) -> miette::Result<Wor
         users: saved
             .to_import
             .into_iter()
-            .map(|u| PlannedUser {
-                username: u.username,
-                attributes: u.attributes.iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect(),
-            })
+            .map(|u| PlannedUser { username: u.username, attributes: u.attributes })
             .collect(),
         parts: parts(files),
         post_import: saved.post_import,

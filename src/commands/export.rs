@@ -218,11 +218,11 @@ fn to_spec(
             continue; // `sub`, `identities`, `dev:custom:...`: not in the import CSV
         }
         if let Some(bare) = name.strip_prefix(CUSTOM_PREFIX) {
-            spec.custom.insert(bare.to_owned(), value.clone());
+            spec.custom.insert(bare.to_owned(), value.to_owned());
             continue;
         }
         let Some(attribute) = standard_attribute_by_column(name) else { continue };
-        let value = if attribute.field == "birthdate" { iso_date(value) } else { value.clone() };
+        let value = if attribute.field == "birthdate" { iso_date(value) } else { value.to_owned() };
         if !spec.set_from_cognito(attribute.field, &value) {
             notes.push(format!(
                 "left out `{}`: Cognito's value is not a valid {}",

@@ -1,10 +1,13 @@
-//! [`Attributes`]: one declared user's attribute values by Cognito name, compact.
+//! [`Attributes`]: one user's attribute values by Cognito name, compact: a declared user's,
+//! and a pool user's as read (`pool::RemoteUser`).
 //!
-//! A manifest of a million users holds millions of attribute values, so a user's
+//! A manifest of a million users holds millions of attribute values, and a walk of a large
+//! pool (or apply's read-back of every planned user) holds every user read, so a user's
 //! attributes are not a map of owned strings: the sorted names are interned (the standard
 //! columns are static, other names and lists of names are leaked once each, which the
-//! input's size bounds), the values are one shared buffer, and a clone (the plan keeps the
-//! new users' attributes) shares that buffer instead of copying it.
+//! input's size and the pool's schema bound), the values are one shared buffer, and a clone
+//! (the plan keeps the new users' attributes, apply its planned users') shares that buffer
+//! instead of copying it.
 
 use std::collections::{BTreeMap, HashSet};
 use std::fmt;

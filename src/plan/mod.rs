@@ -506,17 +506,16 @@ pub fn existing(wanted: &Wanted, pool: &ObservedPool) -> Vec<String> {
         .collect()
 }
 
-/// The `wanted` users found in `pool`, by declared username, matched as [`diff`] matches
-/// them; `apply` reads its planned users back with it.
-pub fn found<'a>(wanted: &Wanted, pool: &'a ObservedPool) -> Vec<(String, &'a RemoteUser)> {
+/// The `wanted` users found in `pool`, by declared username, each with its counterpart's
+/// index in `pool.users.users()`, matched as [`diff`] matches them; `apply` reads its
+/// planned users back with it.
+pub fn found(wanted: &Wanted, pool: &ObservedPool) -> Vec<(String, usize)> {
     let remote = pool.users.users();
     let index = RemoteIndex::new(pool, remote);
     wanted
         .users
         .iter()
-        .filter_map(|user| {
-            index.find_by(pool, &user.username, &user.sign_in).map(|i| (user.username.clone(), &remote[i]))
-        })
+        .filter_map(|user| index.find_by(pool, &user.username, &user.sign_in).map(|i| (user.username.clone(), i)))
         .collect()
 }
 
@@ -533,7 +532,7 @@ pub fn attribute_drift<'a>(
                 Some(actual) if same_value(name, declared, actual) => None,
                 _ => Some(AttributeDrift {
                     attribute: name.to_owned(),
-                    pool: actual.cloned(),
+                    pool: actual.map(str::to_owned),
                     manifest: declared.to_owned(),
                 }),
             }

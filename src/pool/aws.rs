@@ -476,6 +476,7 @@ impl Chain {
                     &self.requests,
                     filter.as_deref(),
                     self.attributes.as_ref(),
+                    Some(&self.needed),
                     &mut cursor,
                 )
                 .await;
@@ -493,9 +494,8 @@ impl Chain {
                     Err(error) => return Err(error),
                 };
                 self.pages.fetch_add(1, Ordering::Relaxed);
-                for mut user in page {
+                for user in page {
                     seen += 1;
-                    user.attributes.retain(|name, _| self.needed.contains(name));
                     if (self.keep)(&user) {
                         kept.push(user);
                     }
@@ -525,6 +525,8 @@ struct Cursor {
 }
 
 /// The next page of a chain, every attribute or `attributes`; `None` after the last page.
+/// Each user keeps only the attributes in `keep`, when given: a walk holds its users at once.
+#[allow(clippy::too_many_arguments)]
 async fn fetch_page(
     client: &Client,
     target: &Target,
@@ -532,6 +534,7 @@ async fn fetch_page(
     requests: &Counts,
     filter: Option<&str>,
     attributes: Option<&Vec<String>>,
+    keep: Option<&BTreeSet<String>>,
     cursor: &mut Cursor,
 ) -> Result<Option<Vec<RemoteUser>>, PoolError> {
     if cursor.done {
@@ -566,7 +569,8 @@ async fn fetch_page(
             attributes: user
                 .attributes()
                 .iter()
-                .filter_map(|a| a.value().map(|v| (a.name().to_owned(), v.to_owned())))
+                .filter(|a| keep.is_none_or(|keep| keep.contains(a.name())))
+                .filter_map(|a| a.value().map(|v| (a.name(), v)))
                 .collect(),
             status: user.user_status().map(|s| s.as_str()).unwrap_or_default().to_owned(),
             enabled: user.enabled(),
@@ -620,7 +624,8 @@ impl UserPages<'_> {
     pub async fn next_page(&mut self) -> Result<Option<Vec<RemoteUser>>, PoolError> {
         let pool = self.pool;
         let page =
-            fetch_page(&pool.client, &pool.target, &pool.pacer, &pool.requests, None, None, &mut self.cursor).await?;
+            fetch_page(&pool.client, &pool.target, &pool.pacer, &pool.requests, None, None, None, &mut self.cursor)
+                .await?;
         self.pages = self.cursor.pages;
         Ok(page)
     }

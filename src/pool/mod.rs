@@ -30,12 +30,13 @@ pub struct SchemaAttribute {
 }
 
 /// A user that exists in the pool.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RemoteUser {
     /// Cognito's username; a UUID in pools that sign in by email or phone.
     pub username: String,
-    /// Attribute values by Cognito name, as Cognito stores them.
-    pub attributes: BTreeMap<String, String>,
+    /// Attribute values by Cognito name, as Cognito stores them; compact, as a declared
+    /// user's are: a walk of a large pool, and apply's read-back, hold every user at once.
+    pub attributes: crate::manifest::Attributes,
     /// `UserStatus`, e.g. `CONFIRMED` or `RESET_REQUIRED`.
     pub status: String,
     /// `Enabled`: false for a disabled user.
@@ -110,6 +111,12 @@ impl ObservedUsers {
     }
 
     pub fn users(&self) -> &[RemoteUser] {
+        match self {
+            ObservedUsers::All { users, .. } | ObservedUsers::Found(users) => users,
+        }
+    }
+
+    pub fn into_users(self) -> Vec<RemoteUser> {
         match self {
             ObservedUsers::All { users, .. } | ObservedUsers::Found(users) => users,
         }
