@@ -3,6 +3,7 @@
 #
 #   benches/plan.sh [SIZES...]          default: 1000 10000 100000
 #   MAX_RPS=15 benches/plan.sh 10000    ListUsers at the default rate (half its quota)
+#   BIN=target/debug/cognito-sync AWS_CLI=0 benches/plan.sh 1000   another build, no AWS CLI
 #
 # For each pool size M it seeds a pool of M users, then plans two manifests: 10 users
 # (5 existing, 5 new) and all M users. It reports wall time and peak memory (GNU time), and
@@ -19,16 +20,18 @@ sizes=("$@")
 max_rps="${MAX_RPS:-1000}"
 region=us-east-1
 
-cargo build --release --quiet --bin cognito-sync --manifest-path "$root/Cargo.toml"
-bin="$root/target/release/cognito-sync"
+bin="${BIN:-}"; [ -n "$bin" ] || { cargo build --release --quiet --bin cognito-sync --manifest-path "$root/Cargo.toml"; bin="$root/target/release/cognito-sync"; }
 [ -x /usr/bin/time ] || { echo "benches/plan.sh needs GNU time: apt-get install time" >&2; exit 1; }
-# The AWS CLI, for the comparison, in a venv of its own under target/ (installed once).
-aws_venv="$root/target/bench-awscli-venv"
-if [ ! -x "$aws_venv/bin/aws" ]; then
-    python3 -m venv "$aws_venv"
-    "$aws_venv/bin/pip" install --quiet --disable-pip-version-check awscli
+# The AWS CLI, for the comparison (AWS_CLI=1, default), in a venv of its own under target/
+# (installed once).
+if [ "${AWS_CLI:-1}" = 1 ]; then
+    aws_venv="$root/target/bench-awscli-venv"
+    if [ ! -x "$aws_venv/bin/aws" ]; then
+        python3 -m venv "$aws_venv"
+        "$aws_venv/bin/pip" install --quiet --disable-pip-version-check awscli
+    fi
+    export PATH="$aws_venv/bin:$PATH"
 fi
-export PATH="$aws_venv/bin:$PATH"
 
 # The emulator, and the AWS_* variables that point at it.
 source "$root/benches/emulator.sh"
@@ -75,6 +78,7 @@ for size in "${sizes[@]}"; do
         read -r wall kib <"$work/time"
         echo "| $size | $n | \`cognito-sync plan\` | ${wall} s | $((kib / 1024)) MiB | $(counts "$key") |"
     done
+    [ "${AWS_CLI:-1}" = 1 ] || continue
     control DELETE "counts?access_key=$key" >/dev/null
     /usr/bin/time -f '%e %M' -o "$work/time" \
         aws cognito-idp list-users --user-pool-id "$pool" --region "$region" --endpoint-url "$endpoint" \
