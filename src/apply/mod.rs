@@ -487,7 +487,7 @@ fn withhold_row_values(outcomes: &mut verify::Outcomes, users: &[PlannedUser]) {
             user.attributes.values().filter(|v| v.contains(',')).map(|v| v.replace(',', "\\,")).collect();
         *reason = crate::import::reason::redact_values(
             reason,
-            user.attributes.values().map(String::as_str).chain(escaped.iter().map(String::as_str)),
+            user.attributes.values().chain(escaped.iter().map(String::as_str)),
         );
     }
 }
@@ -570,8 +570,7 @@ mod tests {
     fn a_users_own_values_are_withheld_from_its_reason() {
         let users = vec![PlannedUser {
             username: "alice".into(),
-            attributes: [("name".to_owned(), "Smith, Ann".to_owned()), ("custom:team".to_owned(), "eng".to_owned())]
-                .into(),
+            attributes: [("name", "Smith, Ann"), ("custom:team", "eng")].into_iter().collect(),
         }];
         let mut outcomes: verify::Outcomes = [(
             "alice".to_owned(),

@@ -111,6 +111,11 @@ impl Attributes {
         self.names.iter().copied()
     }
 
+    /// The values, in name order.
+    pub fn values(&self) -> impl Iterator<Item = &str> + '_ {
+        (0..self.names.len()).map(|i| self.value(i))
+    }
+
     /// (name, value) pairs, sorted by name.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
         self.names.iter().enumerate().map(|(i, n)| (*n, self.value(i)))
@@ -201,6 +206,7 @@ mod tests {
         assert_eq!(a.get("custom:team"), Some("x"));
         assert_eq!(a.get("custom:other"), None);
         assert_eq!(a.keys().collect::<Vec<_>>(), ["custom:team", "email", "locale"]);
+        assert_eq!(a.values().collect::<Vec<_>>(), ["x", "a@example.com", "fr"]);
         assert_eq!(serde_json::to_string(&a).unwrap(), r#"{"custom:team":"x","email":"a@example.com","locale":"fr"}"#);
         let back: Attributes =
             serde_json::from_str(r#"{"locale":"fr","email":"a@example.com","custom:team":"x"}"#).unwrap();
