@@ -1,11 +1,13 @@
 //! `export`: write a v1 manifest from an existing pool, so that a team can adopt a pool it
 //! did not create with cognito-sync.
 //!
-//! The users are read a `ListUsers` page at a time. Each page's users are converted, checked
+//! The users are read a `ListUsers` page at a time, one partition of the pool after another
+//! (the walk `plan` uses, [`crate::pool::aws::Walk`]). Each page's users are converted, checked
 //! with the manifest validator itself (so the file always passes `validate`), and written
 //! as YAML fragments to a private temporary file; only the usernames and fragment offsets
-//! stay in memory. At the end the fragments are copied out in username order. The pool is
-//! only read: nothing is ever changed.
+//! stay in memory. A partition whose pagination token expired is read again from its start:
+//! what it gave is cut off the file's tail first. At the end the fragments are copied out in
+//! username order. The pool is only read: nothing is ever changed.
 
 use std::collections::{BTreeSet, HashMap};
 use std::fs::File;
@@ -24,7 +26,7 @@ use crate::manifest::{
 use crate::output::Printer;
 use crate::output::progress::Progress;
 use crate::pool::RemoteUser;
-use crate::pool::aws::CognitoPool;
+use crate::pool::aws::{CognitoPool, WalkEvent};
 use crate::settings::Settings;
 
 /// The first line of every exported manifest: editors that speak the YAML language server
@@ -107,24 +109,37 @@ async fn export(
     let importable: BTreeSet<String> =
         pool.csv_header.iter().filter(|c| *c != USERNAME_COLUMN && *c != MFA_COLUMN).cloned().collect();
 
-    let total_pages = crate::pool::walk_cost(pool.estimated_users);
+    let mut walk = reader.export_walk(&pool);
     let mut progress =
-        Progress::counting(settings, Some((total_pages, "pages")), &format!("exporting pool `{}`", pool.id));
+        Progress::counting(settings, Some((walk.expected_pages(), "pages")), &format!("exporting pool `{}`", pool.id));
     let mut spill = Spill::new().into_diagnostic().wrap_err("failed to create a private temporary file")?;
     let mut warnings = Warnings::default();
-    let mut pages = reader.user_pages();
     let mut read = 0u64;
-    while let Some(users) = pages.next_page().await? {
-        read += users.len() as u64;
-        let converted: Vec<(UserSpec, Vec<String>)> =
-            users.iter().map(|u| to_spec(u, &importable, &memberships)).collect();
-        for (username, fragment) in checked_fragments(&header, converted, &mut warnings) {
-            spill.push(username, &fragment).into_diagnostic().wrap_err("failed to write a private temporary file")?;
+    // Where the partition being read started: its users are kept once it is done, and
+    // dropped if its pagination token expires and it is read again. The walk reads one
+    // partition at a time, so the partition is always the spill's tail.
+    let mut start = Mark { spill: spill.mark(), warnings: warnings.mark(), read };
+    while let Some(event) = walk.next().await? {
+        match event {
+            WalkEvent::Page { users, .. } => {
+                read += users.len() as u64;
+                let converted: Vec<(UserSpec, Vec<String>)> =
+                    users.iter().map(|u| to_spec(u, &importable, &memberships)).collect();
+                for (username, fragment) in checked_fragments(&header, converted, &mut warnings) {
+                    spill
+                        .push(username, &fragment)
+                        .into_diagnostic()
+                        .wrap_err("failed to write a private temporary file")?;
+                }
+            }
+            WalkEvent::Restart { .. } => {
+                spill.truncate(start.spill).into_diagnostic().wrap_err("failed to write a private temporary file")?;
+                warnings.truncate(start.warnings);
+                read = start.read;
+            }
+            WalkEvent::Done { .. } => start = Mark { spill: spill.mark(), warnings: warnings.mark(), read },
         }
-        progress.update(
-            pages.pages,
-            &format!("exporting pool `{}`: {} read", pool.id, crate::output::plural(read, "user", "users")),
-        );
+        progress.update(walk.pages(), &reading(&pool.id, read, walk.restarts()));
     }
     progress.finish();
 
@@ -159,6 +174,28 @@ async fn export(
         ));
     }
     Ok(ExitStatus::Success)
+}
+
+/// Where the partition being read started, to drop what it gave when it is read again.
+#[derive(Debug, Clone, Copy)]
+struct Mark {
+    spill: SpillMark,
+    warnings: WarningsMark,
+    read: u64,
+}
+
+/// The progress message: users read (those of a partition read again counted once), and
+/// how many partitions were read again because their pagination token expired.
+fn reading(pool_id: &str, read: u64, restarts: u64) -> String {
+    let mut message = format!("exporting pool `{pool_id}`: {} read", crate::output::plural(read, "user", "users"));
+    if restarts > 0 {
+        message.push_str(&format!(
+            " ({} again: {} expired)",
+            crate::output::plural(restarts, "partition read", "partitions read"),
+            if restarts == 1 { "its pagination token" } else { "their pagination tokens" }
+        ));
+    }
+    message
 }
 
 /// `version`, the modeline and `pool`; `users:` follows.
@@ -382,6 +419,17 @@ impl Warnings {
         }
     }
 
+    fn mark(&self) -> WarningsMark {
+        WarningsMark { pending: self.pending.len(), total: self.total, users_skipped: self.users_skipped }
+    }
+
+    /// Forgets the warnings given since `mark`.
+    fn truncate(&mut self, mark: WarningsMark) {
+        self.pending.truncate(mark.pending);
+        self.total = mark.total;
+        self.users_skipped = mark.users_skipped;
+    }
+
     fn skip_user(&mut self, username: &str, why: &str) {
         self.users_skipped += 1;
         self.push(format!("skipped user `{username}`: {why}"));
@@ -397,6 +445,21 @@ impl Warnings {
                 .warn(format!("... and {} like these", crate::output::plural(more, "more warning", "more warnings")));
         }
     }
+}
+
+/// How many warnings there were at some point ([`Warnings::mark`]).
+#[derive(Debug, Clone, Copy)]
+struct WarningsMark {
+    pending: usize,
+    total: usize,
+    users_skipped: usize,
+}
+
+/// How far a [`Spill`] was written at some point ([`Spill::mark`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct SpillMark {
+    offset: u64,
+    users: usize,
 }
 
 /// The users' fragments in a private temporary file, and where each one is.
@@ -421,6 +484,22 @@ impl Spill {
 
     fn len(&self) -> usize {
         self.index.len()
+    }
+
+    fn mark(&self) -> SpillMark {
+        SpillMark { offset: self.offset, users: self.index.len() }
+    }
+
+    /// Forgets the users pushed since `mark`, and their fragments: the file is cut back too,
+    /// so a partition read again does not grow it.
+    fn truncate(&mut self, mark: SpillMark) -> std::io::Result<()> {
+        self.file.flush()?;
+        let file = self.file.get_mut();
+        file.set_len(mark.offset)?;
+        file.seek(SeekFrom::Start(mark.offset))?;
+        self.index.truncate(mark.users);
+        self.offset = mark.offset;
+        Ok(())
     }
 
     /// Sorts by username and drops users whose username differs from an earlier one only in
@@ -622,6 +701,45 @@ mod tests {
         assert_eq!(
             warnings.pending,
             ["skipped user `bob`: its username differs from `Bob` only in case, which a manifest cannot hold"]
+        );
+    }
+
+    #[test]
+    fn a_partition_read_again_drops_what_it_gave_before() {
+        let mut spill = Spill::new().unwrap();
+        let mut warnings = Warnings::default();
+        spill.push("carol".into(), "  - username: carol\n").unwrap();
+        warnings.push("user `carol`: a note".into());
+        let (spill_mark, warnings_mark) = (spill.mark(), warnings.mark());
+        spill.push("alice".into(), "  - username: alice\n    email: alice@example.com\n").unwrap();
+        warnings.skip_user("nobody", "no contact");
+        spill.truncate(spill_mark).unwrap();
+        warnings.truncate(warnings_mark);
+        assert_eq!(spill.mark(), spill_mark);
+        assert_eq!((warnings.pending.len(), warnings.total, warnings.users_skipped), (1, 1, 0));
+        spill.push("alice".into(), "  - username: alice\n").unwrap();
+        spill.push("bob".into(), "  - username: bob\n").unwrap();
+        spill.sort_and_dedup(&mut warnings);
+        let mut out = Vec::new();
+        spill.write_manifest("", &mut out).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "users:\n  - username: alice\n  - username: bob\n  - username: carol\n"
+        );
+        let written = ["carol", "alice", "bob"].map(|u| format!("  - username: {u}\n").len() as u64);
+        assert_eq!(spill.file.get_ref().metadata().unwrap().len(), written.iter().sum::<u64>(), "cut back");
+    }
+
+    #[test]
+    fn the_progress_line_counts_the_partitions_read_again() {
+        assert_eq!(reading("p", 1, 0), "exporting pool `p`: 1 user read");
+        assert_eq!(
+            reading("p", 120, 1),
+            "exporting pool `p`: 120 users read (1 partition read again: its pagination token expired)"
+        );
+        assert_eq!(
+            reading("p", 120, 2),
+            "exporting pool `p`: 120 users read (2 partitions read again: their pagination tokens expired)"
         );
     }
 

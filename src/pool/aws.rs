@@ -10,7 +10,6 @@
 #![allow(clippy::disallowed_types)]
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -23,7 +22,7 @@ use tokio::task::JoinSet;
 use super::{MembershipStrategy, RemoteGroup, choose_membership_strategy, group_walk_cost};
 use super::{
     ObservedPool, ObservedUsers, PoolMfa, PoolReader, ReadProgress, ReadStrategy, RemoteUser, SchemaAttribute, Wanted,
-    WantedUser, choose_strategy, filter_for, sign_in_key, walk_cost,
+    WantedUser, choose_strategy, filter_for, sign_in_key,
 };
 use crate::aws::verdict;
 use crate::pace::{Category, Pacer, Verdict};
@@ -282,8 +281,8 @@ impl CognitoPool {
     }
 
     /// Every user, in pages of 60: one chain, or one chain per partition of `sub`, a few at
-    /// a time ([`super::partitions`]). Users come back sorted by username, whatever the
-    /// order the chains finished in.
+    /// a time ([`super::WalkLayout`], [`Walk`]). Users come back sorted by username, whatever
+    /// the order the chains finished in.
     async fn walk(
         &self,
         pool: &ObservedPool,
@@ -297,66 +296,76 @@ impl CognitoPool {
         } else {
             super::WalkLayout::for_pool(estimated, self.pacer.rate(Category::UserList))
         };
-        let total = walk_cost(estimated) + layout.prefixes.len() as u64;
-        let pages = Arc::new(AtomicU64::new(0));
-        let needed = Arc::new(needed.clone());
-        let attributes = attributes_to_get(pool, &needed);
+        let attributes = attributes_to_get(pool, needed);
+        let mut walk = self.start_walk(layout, estimated, attributes, Some(Arc::new(needed.clone())));
+        let total = walk.expected_pages();
+        // What each partition being read has kept so far, and how many users it held: a
+        // restarted partition starts again from nothing, a finished one joins the result.
+        let mut open: BTreeMap<usize, (Vec<RemoteUser>, u64)> = BTreeMap::new();
         let mut users = Vec::new();
         let mut seen = 0;
-        let mut tasks = JoinSet::new();
-        let mut pending = layout.prefixes.into_iter();
-        let mut tick = tokio::time::interval(Duration::from_millis(200));
-        loop {
-            while tasks.len() < layout.chains {
-                let Some(prefix) = pending.next() else { break };
-                let chain = Chain {
-                    client: self.client.clone(),
-                    target: self.target.clone(),
-                    pacer: Arc::clone(&self.pacer),
-                    requests: Arc::clone(&self.requests),
-                    attributes: attributes.clone(),
-                    prefix,
-                    needed: Arc::clone(&needed),
-                    keep: Arc::clone(&keep),
-                    pages: Arc::clone(&pages),
-                };
-                tasks.spawn(chain.run());
-            }
-            if tasks.is_empty() {
-                break;
-            }
-            let joined = tokio::select! {
-                joined = tasks.join_next() => joined,
-                _ = tick.tick() => {
-                    let done = pages.load(Ordering::Relaxed);
+        while let Some(event) = walk.next().await? {
+            match event {
+                WalkEvent::Page { partition, users: page } => {
+                    let (kept, held) = open.entry(partition).or_default();
+                    *held += page.len() as u64;
+                    kept.extend(page.into_iter().filter(|user| keep(user)));
+                    let done = walk.pages();
                     progress(ReadProgress { strategy: ReadStrategy::ListAll, done, total: total.max(done) });
-                    continue;
                 }
-            };
-            let Some(joined) = joined else { break };
-            let outcome = joined.map_err(|error| PoolError {
-                action: format!("list users in pool `{}`", self.target.pool_id),
-                reason: "a listing task stopped unexpectedly".to_owned(),
-                code: None,
-                help: "run the command again; this is a bug if it persists".to_owned(),
-                source: Some(Box::new(error)),
-            })?;
-            match outcome {
-                Ok((kept, n)) => {
-                    users.extend(kept);
-                    seen += n;
+                WalkEvent::Restart { partition } => {
+                    open.remove(&partition);
                 }
-                Err(error) => {
-                    tasks.abort_all();
-                    return Err(error);
+                WalkEvent::Done { partition } => {
+                    if let Some((kept, held)) = open.remove(&partition) {
+                        users.extend(kept);
+                        seen += held;
+                    }
                 }
             }
-            let done = pages.load(Ordering::Relaxed);
-            progress(ReadProgress { strategy: ReadStrategy::ListAll, done, total: total.max(done) });
         }
         // Chains finish in any order; the plan must not depend on it.
         users.sort_by(|a, b| a.username.cmp(&b.username));
         Ok((users, seen))
+    }
+
+    /// A walk of every user (about `estimated`) by `layout`: `attributes` is
+    /// `AttributesToGet`, and only the attributes in `needed` (all: `None`) are kept.
+    fn start_walk(
+        &self,
+        layout: super::WalkLayout,
+        estimated: u64,
+        attributes: Option<Vec<String>>,
+        needed: Option<Arc<BTreeSet<String>>>,
+    ) -> Walk {
+        let expected_pages = layout.expected_pages(estimated);
+        let chains = layout
+            .prefixes
+            .into_iter()
+            .enumerate()
+            .map(|(partition, prefix)| Chain {
+                client: self.client.clone(),
+                target: self.target.clone(),
+                pacer: Arc::clone(&self.pacer),
+                requests: Arc::clone(&self.requests),
+                attributes: attributes.clone(),
+                filter: prefix.map(|p| format!("sub ^= \"{p}\"")),
+                needed: needed.clone(),
+                partition,
+                cursor: Cursor::default(),
+                restarts: 0,
+            })
+            .collect::<Vec<_>>();
+        Walk {
+            pool_id: self.target.pool_id.clone(),
+            partitions: chains.len(),
+            expected_pages,
+            pending: chains.into_iter(),
+            in_flight: layout.chains.max(1),
+            tasks: JoinSet::new(),
+            pages: 0,
+            restarts: 0,
+        }
     }
 
     /// One look-up per wanted user, as many in flight as the category's rate needs.
@@ -441,67 +450,156 @@ async fn join_all<F: std::future::Future>(futures: Vec<F>) -> Vec<F::Output> {
     outputs.into_iter().map(|o| o.expect("every future finished")).collect()
 }
 
-/// One `ListUsers` chain over a partition of the pool (`sub ^= "prefix"`; no prefix: the
-/// whole pool), owned so that it can run as a task.
+/// A walk of every user of a pool, partition by partition (`sub ^= "prefix"`, see
+/// [`super::WalkLayout`]): a few `ListUsers` chains at once, each one page ahead of its
+/// reader, so that memory holds at most one page per chain. Both `plan` (which keeps the
+/// users a declared user can match) and `export` (which spills every user to a file) read
+/// the pool through it.
+///
+/// A pagination token lives an hour \[LISTUSERS-GUIDE\]: a chain that outlived it starts its
+/// partition again, not the walk, at most [`CHAIN_RESTARTS`] times. The reader hears of it
+/// ([`WalkEvent::Restart`]) and drops what that partition gave so far.
+pub struct Walk {
+    pool_id: String,
+    partitions: usize,
+    expected_pages: u64,
+    pending: std::vec::IntoIter<Chain>,
+    in_flight: usize,
+    tasks: JoinSet<(Chain, ChainStep)>,
+    pages: u64,
+    restarts: u64,
+}
+
+/// What a [`Walk`] read next.
+#[derive(Debug)]
+pub enum WalkEvent {
+    /// A page of partition `partition`'s users.
+    Page { partition: usize, users: Vec<RemoteUser> },
+    /// Partition `partition`'s token expired: the pages it gave are void, and it is read
+    /// again from its start.
+    Restart { partition: usize },
+    /// Partition `partition` was read to its end: its pages are final.
+    Done { partition: usize },
+}
+
+impl Walk {
+    /// The next page, restart or finished partition; `None` once every partition is done.
+    /// Partitions are started in order, at most the layout's `chains` at once: with one,
+    /// every event of a partition comes before any of the next.
+    pub async fn next(&mut self) -> Result<Option<WalkEvent>, PoolError> {
+        while self.tasks.len() < self.in_flight {
+            let Some(chain) = self.pending.next() else { break };
+            self.tasks.spawn(chain.step());
+        }
+        let Some(joined) = self.tasks.join_next().await else { return Ok(None) };
+        let (chain, step) = joined.map_err(|error| PoolError {
+            action: format!("list users in pool `{}`", self.pool_id),
+            reason: "a listing task stopped unexpectedly".to_owned(),
+            code: None,
+            help: "run the command again; this is a bug if it persists".to_owned(),
+            source: Some(Box::new(error)),
+        })?;
+        let partition = chain.partition;
+        let event = match step {
+            ChainStep::Page(users) => {
+                self.pages += 1;
+                WalkEvent::Page { partition, users }
+            }
+            ChainStep::Restart => {
+                self.restarts += 1;
+                WalkEvent::Restart { partition }
+            }
+            ChainStep::Done => WalkEvent::Done { partition },
+            ChainStep::Failed(error) => {
+                self.tasks.abort_all();
+                return Err(error);
+            }
+        };
+        // The chain fetches its next page while the reader handles this one.
+        if !matches!(event, WalkEvent::Done { .. }) {
+            self.tasks.spawn(chain.step());
+        }
+        Ok(Some(event))
+    }
+
+    /// Pages read so far, those of restarted partitions included.
+    pub fn pages(&self) -> u64 {
+        self.pages
+    }
+
+    /// Partitions started again so far because their token expired.
+    pub fn restarts(&self) -> u64 {
+        self.restarts
+    }
+
+    /// Pages the walk is expected to take ([`super::WalkLayout::expected_pages`]).
+    pub fn expected_pages(&self) -> u64 {
+        self.expected_pages
+    }
+
+    /// How many partitions the pool is read in.
+    pub fn partitions(&self) -> usize {
+        self.partitions
+    }
+}
+
+/// One `ListUsers` chain over a partition of the pool (`filter`: `sub ^= "prefix"`; none:
+/// the whole pool), owned so that each of its pages can be fetched by a task.
 struct Chain {
     client: Client,
     target: Target,
     pacer: Arc<Pacer>,
     requests: Counts,
     attributes: Option<Vec<String>>,
-    prefix: Option<String>,
-    needed: Arc<BTreeSet<String>>,
-    keep: Keep,
-    pages: Arc<AtomicU64>,
+    filter: Option<String>,
+    /// The attributes to keep (all: `None`).
+    needed: Option<Arc<BTreeSet<String>>>,
+    partition: usize,
+    cursor: Cursor,
+    restarts: u32,
+}
+
+/// What one step of a chain did.
+enum ChainStep {
+    Page(Vec<RemoteUser>),
+    /// The token expired; the chain is back at its partition's start.
+    Restart,
+    Done,
+    Failed(PoolError),
 }
 
 /// Times a partition is read again from its start after its pagination token expired.
 const CHAIN_RESTARTS: u32 = 3;
 
 impl Chain {
-    /// The partition's users that `keep` keeps, and how many users it holds.
-    async fn run(self) -> Result<(Vec<RemoteUser>, u64), PoolError> {
-        let filter = self.prefix.as_deref().map(|p| format!("sub ^= \"{p}\""));
-        let mut restarts = 0;
-        'partition: loop {
-            let mut cursor = Cursor::default();
-            let mut kept = Vec::new();
-            let mut seen = 0;
-            loop {
-                let had_token = cursor.token.is_some();
-                let page = fetch_page(
-                    &self.client,
-                    &self.target,
-                    &self.pacer,
-                    &self.requests,
-                    filter.as_deref(),
-                    self.attributes.as_ref(),
-                    Some(&self.needed),
-                    &mut cursor,
-                )
-                .await;
-                let page = match page {
-                    Ok(Some(page)) => page,
-                    Ok(None) => return Ok((kept, seen)),
-                    // A pagination token lives an hour [LISTUSERS-GUIDE]: a chain that outlived
-                    // it starts its partition again, not the walk. Whether the hour counts from
-                    // the chain's first page or from the token's own page does not matter here;
-                    // the error an expired token answers is undocumented ([`token_expired`]).
-                    Err(error) if had_token && token_expired(error.code.as_deref()) && restarts < CHAIN_RESTARTS => {
-                        restarts += 1;
-                        continue 'partition;
-                    }
-                    Err(error) => return Err(error),
-                };
-                self.pages.fetch_add(1, Ordering::Relaxed);
-                for user in page {
-                    seen += 1;
-                    if (self.keep)(&user) {
-                        kept.push(user);
-                    }
-                }
+    /// Fetches the chain's next page.
+    async fn step(mut self) -> (Self, ChainStep) {
+        let had_token = self.cursor.token.is_some();
+        let page = fetch_page(
+            &self.client,
+            &self.target,
+            &self.pacer,
+            &self.requests,
+            self.filter.as_deref(),
+            self.attributes.as_ref(),
+            self.needed.as_deref(),
+            &mut self.cursor,
+        )
+        .await;
+        let step = match page {
+            Ok(Some(users)) => ChainStep::Page(users),
+            Ok(None) => ChainStep::Done,
+            // Whether the hour counts from the chain's first page or from the token's own
+            // page does not matter here; the error an expired token answers is undocumented
+            // ([`token_expired`]).
+            Err(error) if had_token && token_expired(error.code.as_deref()) && self.restarts < CHAIN_RESTARTS => {
+                self.restarts += 1;
+                self.cursor = Cursor::default();
+                ChainStep::Restart
             }
-        }
+            Err(error) => ChainStep::Failed(error),
+        };
+        (self, step)
     }
 }
 
@@ -605,29 +703,12 @@ impl CognitoPool {
         self.describe(&[Category::UserList]).await
     }
 
-    /// A cursor over every user of the pool, `ListUsers` pages of 60 with every attribute.
-    pub fn user_pages(&self) -> UserPages<'_> {
-        UserPages { pool: self, cursor: Cursor::default(), pages: 0 }
-    }
-}
-
-/// Every user of a pool, a `ListUsers` page at a time (see [`CognitoPool::user_pages`]).
-pub struct UserPages<'a> {
-    pool: &'a CognitoPool,
-    cursor: Cursor,
-    /// Pages read so far.
-    pub pages: u64,
-}
-
-impl UserPages<'_> {
-    /// The next page's users, each with all its attributes; `None` after the last page.
-    pub async fn next_page(&mut self) -> Result<Option<Vec<RemoteUser>>, PoolError> {
-        let pool = self.pool;
-        let page =
-            fetch_page(&pool.client, &pool.target, &pool.pacer, &pool.requests, None, None, None, &mut self.cursor)
-                .await?;
-        self.pages = self.cursor.pages;
-        Ok(page)
+    /// A walk of every user of `pool` (as [`Self::describe_pool`] read it), `ListUsers` pages
+    /// of 60 with every attribute, one partition at a time: every event of a partition comes
+    /// before any of the next, so a restarted partition is the tail of what was read.
+    pub fn export_walk(&self, pool: &ObservedPool) -> Walk {
+        let layout = super::WalkLayout::with_chains(pool.estimated_users, self.pacer.rate(Category::UserList), 1);
+        self.start_walk(layout, pool.estimated_users, None, None)
     }
 }
 

@@ -332,16 +332,25 @@ impl WalkLayout {
     /// digits of `sub` (a UUID), as few as keep every chain within [`CHAIN_LIFETIME`] when
     /// [`MAX_CHAINS`] share the rate, started in turn.
     pub fn for_pool(estimated: u64, rate: f64) -> Self {
+        Self::with_chains(estimated, rate, MAX_CHAINS)
+    }
+
+    /// [`Self::for_pool`] with at most `max_chains` chains at once (at least one): `export`
+    /// reads one partition at a time, so each chain has the whole rate, up to what one chain
+    /// can reach ([`CHAIN_MAX_RATE`]).
+    pub fn with_chains(estimated: u64, rate: f64, max_chains: usize) -> Self {
         let pages = walk_cost(estimated);
         if pages < PARALLEL_MIN_PAGES {
             return WalkLayout::single();
         }
+        let max_chains = max_chains.max(1);
         let rate = rate.max(0.1);
         let mut digits = 1;
         while digits < 3 {
             let partitions = 16u64.pow(digits);
-            let chains = (MAX_CHAINS as u64).min(partitions) as f64;
-            let lifetime = (pages as f64 / partitions as f64) / (rate / chains);
+            let chains = (max_chains as u64).min(partitions) as f64;
+            let per_chain = (rate / chains).min(CHAIN_MAX_RATE);
+            let lifetime = (pages as f64 / partitions as f64) / per_chain;
             if lifetime <= CHAIN_LIFETIME.as_secs_f64() {
                 break;
             }
@@ -349,9 +358,19 @@ impl WalkLayout {
         }
         let partitions = 16usize.pow(digits);
         let prefixes = (0..partitions).map(|i| Some(format!("{i:0width$x}", width = digits as usize))).collect();
-        WalkLayout { prefixes, chains: MAX_CHAINS.min(partitions) }
+        WalkLayout { prefixes, chains: max_chains.min(partitions) }
+    }
+
+    /// Pages a walk of a pool of about `estimated` users is expected to take: ceil(M/60),
+    /// and up to one partly filled page more per partition.
+    pub fn expected_pages(&self, estimated: u64) -> u64 {
+        walk_cost(estimated) + self.prefixes.len() as u64
     }
 }
+
+/// Pages a second one chain can read at most, whatever the rate allows: its pages come one
+/// after another, a few hundred milliseconds each at real latencies.
+pub const CHAIN_MAX_RATE: f64 = 4.0;
 
 /// The cheaper way to read: look-ups only when they take fewer requests than a walk. A tie
 /// goes to the walk, which also counts the unmanaged users exactly.
@@ -409,6 +428,21 @@ mod tests {
         assert_eq!(layout.prefixes.len(), 256);
         assert_eq!(layout.prefixes[255], Some("ff".to_owned()));
         assert_eq!(WalkLayout::for_pool(40_000_000, 2.0).prefixes.len(), 4096);
+        // a chain that reads at most a few pages a second, however high the rate
+        assert_eq!(WalkLayout::for_pool(40_000_000, 1000.0).prefixes.len(), 256);
+    }
+
+    #[test]
+    fn one_partition_at_a_time_has_the_whole_rate_up_to_what_a_chain_reaches() {
+        assert_eq!(WalkLayout::with_chains(3_000, 15.0, 1), WalkLayout::single());
+        // 3M users: 16 partitions of 3,125 pages, about 13 minutes each at 4 pages a second
+        let layout = WalkLayout::with_chains(3_000_000, 15.0, 1);
+        assert_eq!((layout.prefixes.len(), layout.chains), (16, 1));
+        // 40M users: 256 partitions of about 2,600 pages, 11 minutes each
+        let layout = WalkLayout::with_chains(40_000_000, 15.0, 1);
+        assert_eq!((layout.prefixes.len(), layout.chains), (256, 1));
+        assert_eq!(WalkLayout::with_chains(40_000_000, 15.0, 0).chains, 1);
+        assert_eq!(layout.expected_pages(40_000_000), 666_667 + 256);
     }
 
     #[test]

@@ -189,3 +189,80 @@ fn optional_mfa_is_not_dropped_without_a_word() {
     let export = run(&account, ws.path(), &["export", "--pool-id", &off]);
     assert!(!export.stderr.contains("MFA"), "{}", export.stderr);
 }
+
+/// An export whose `ListUsers` chain outlives its pagination token (`token_ttl_seconds`, for
+/// this access key) reads the partition again and writes the manifest of a calm export,
+/// whichever error an expired token answers (switch `expired_token_error`) and whenever its
+/// hour starts (switch `token_hour_start`). As in `pace.rs`: after the first page, the
+/// second is throttled six times, and the pacer's back-off (at least 3.15 s) outlasts the
+/// 2 s token. `users` users: 130 are one chain; 4,000 are 16 partitions by `sub`, read one
+/// after another, and only the first is read again.
+fn an_export_outliving_its_token(name: &str, users: usize, switches: serde_json::Value) {
+    let emulator = emulator();
+    let account = emulator.account(name);
+    let pool = emulator.seed_pool(&account, name, 0, &[]);
+    // Values left out with a warning, once however often their partition is read (seeded
+    // first: the emulator lists a chain in the order users were made, so the one chain's
+    // first page, read before its token expires, holds them).
+    seed(&account, &pool, "odd", 2, json!({"email": "{u}@example.com", "given_name": "two\nlines"}));
+    seed(&account, &pool, "user", users, json!({"email": "{u}@example.com", "given_name": "Given {i}"}));
+    let ws = Workspace::new();
+    // Explicit rates: the throttling must not slow the partition read again below one page
+    // a token's lifetime.
+    let args = ["export", "--pool-id", &pool, "--max-rps", "user-list=1000"];
+    emulator.reset_counts(&account);
+    let calm = run(&account, ws.path(), &args);
+    assert_eq!(calm.code, 0, "{}", calm.stderr);
+    let calm_requests = emulator.counts(&account)["ListUsers"];
+    let one_chain = (users as u64 + 2).div_ceil(60);
+    if users > 3840 {
+        // partitions (each ends on a partly filled page), not one chain
+        assert!((one_chain + 1..=one_chain + 16).contains(&calm_requests), "{calm_requests}");
+    } else {
+        assert_eq!(calm_requests, one_chain);
+    }
+
+    let mut faults = json!({
+        "token_ttl_seconds": 2,
+        "throttle": {"operations": ["ListUsers"], "after": 1, "count": 6},
+    });
+    faults.as_object_mut().unwrap().extend(switches.as_object().unwrap().clone());
+    emulator.set_faults(&account, faults);
+    emulator.reset_counts(&account);
+    let outlived = run(&account, ws.path(), &args);
+    emulator.set_faults(&account, json!({}));
+    assert_eq!(outlived.code, 0, "{}", outlived.stderr);
+    // page 1, page 2 throttled six times and then refused as expired, then the partition again
+    assert_eq!(emulator.counts(&account)["ListUsers"], calm_requests + 1 + 6 + 1, "{:?}", emulator.counts(&account));
+    assert_eq!(outlived.stdout, calm.stdout, "the manifest of a calm export");
+    let total = users + 2;
+    let usernames: Vec<&str> = outlived.stdout.lines().filter_map(|l| l.strip_prefix("  - username: ")).collect();
+    assert_eq!(usernames.len(), total, "every user once");
+    assert!(usernames.windows(2).all(|w| w[0] < w[1]), "sorted by username");
+    assert!(outlived.stderr.contains(&format!("exported {total} of {total} users")), "{}", outlived.stderr);
+    assert_eq!(calm.stderr.matches("left out `given_name`").count(), 2, "{}", calm.stderr);
+    // The same warnings: none twice, and no user read twice (which would be skipped as a
+    // duplicate).
+    let warnings = |stderr: &str| stderr.lines().filter(|l| l.starts_with("warning:")).collect::<Vec<_>>().join("\n");
+    assert_eq!(warnings(&outlived.stderr), warnings(&calm.stderr));
+}
+
+#[test]
+fn an_expired_token_reads_the_chain_again() {
+    an_export_outliving_its_token("exporttoken", 130, json!({}));
+}
+
+#[test]
+fn an_expired_token_answered_not_authorized_reads_the_chain_again() {
+    an_export_outliving_its_token("exporttokenna", 130, json!({"expired_token_error": "NotAuthorizedException"}));
+}
+
+#[test]
+fn an_expired_token_reads_only_its_partition_again() {
+    an_export_outliving_its_token("exporttokenpart", 4000, json!({"token_hour_start": "issuing_page"}));
+}
+
+#[test]
+fn an_expired_token_answered_not_authorized_reads_only_its_partition_again() {
+    an_export_outliving_its_token("exporttokenpartna", 4000, json!({"expired_token_error": "NotAuthorizedException"}));
+}
