@@ -344,7 +344,8 @@ fn checked_fragments(
             }
             Err(problems) => problems,
         };
-        let mut by_user: HashMap<usize, Vec<crate::manifest::Problem>> = HashMap::new();
+        // In the users' order: the warnings come out the same every run.
+        let mut by_user: std::collections::BTreeMap<usize, Vec<crate::manifest::Problem>> = Default::default();
         for problem in problems {
             match problem.path.user.and_then(|i| live.get(i)) {
                 Some(&index) => by_user.entry(index).or_default().push(problem),
