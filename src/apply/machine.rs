@@ -11,12 +11,25 @@
 //!               ├► a job of this name ran, and some user of it exists ─► ReadLog (report it)
 //!               ├► a created job whose URL is still valid ─► Upload ─► Start
 //!               └► otherwise (none, expired, failed before any row, every user still
-//!                  missing after it ran) ─► Create ─► Upload ─► Start
+//!                  missing after it ran) ─► Create ─► FindJobs
+//!                    ├► an older job of this name is still to run ─► Follow it ─► Wait
+//!                    └► Recheck again (the create may have taken seconds: IAM propagation,
+//!                       a concurrent run's job may have run meanwhile), then as above:
+//!                       every user exists / a job of this name ran ─► next part / ReadLog;
+//!                       otherwise ─► Upload (only the users still missing) ─► Start
 //! Start refused (LimitExceeded / PreconditionNotMet) ─► FindActive
 //!          ├► another job is active ─► WaitFor it ─► Recheck ─► Upload ─► Start
 //!          └► none visible ─► Pause ─► Start (bounded)
 //! after the last part ─► Verify (read every planned user back) ─► Done
 //! ```
+//!
+//! Every upload follows a recheck with nothing but a job listing between them, so a job never
+//! carries a row for a user that was in the pool when its upload began, and a job of this plan
+//! that a concurrent run started is followed or, once it ran, reported: one job of a plan
+//! processes rows. What no client can close is the window between the recheck and the start:
+//! a job of *another* plan can run entirely meanwhile (it was pending at the recheck). Its
+//! users' rows in ours are then SKIPPED by Cognito (it never imports a username twice) and
+//! reported as created elsewhere (the README's "Concurrent runs").
 
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -171,11 +184,20 @@ enum Phase {
     Begin,
     Role,
     Finding,
-    Rechecking { jobs: Vec<Job>, now: f64 },
+    /// `jobs`: this part's jobs as listed at `now`; `ours`: the job this run just created
+    /// (or takes over), uploaded to after the recheck unless there is nothing left for it.
+    Rechecking {
+        jobs: Vec<Job>,
+        now: f64,
+        ours: Option<Job>,
+    },
     Creating,
     Uploading(Job),
     Starting(Job),
-    Following { job: Job, polls: u32 },
+    Following {
+        job: Job,
+        polls: u32,
+    },
     FindingActive(Job),
     WaitingOther(Job),
     PausedBeforeStart(Job),
@@ -257,13 +279,19 @@ impl Machine {
                     self.runs[part].resumed = true;
                     return self.wait_ours(running.clone());
                 }
-                self.phase = Phase::Rechecking { jobs: mine, now };
+                self.phase = Phase::Rechecking { jobs: mine, now, ours: None };
                 Step::Recheck { part, usernames: self.parts[part].usernames.clone() }
             }
-            (Phase::Rechecking { jobs, now }, Seen::Existing(existing)) => {
+            (Phase::Rechecking { jobs, now, ours }, Seen::Existing(existing)) => {
                 let plan = &self.parts[part];
                 let run = &mut self.runs[part];
-                run.dropped = plan.usernames.iter().filter(|u| existing.contains(*u)).cloned().collect();
+                if ours.is_some() {
+                    // The recheck before our own job's upload looked up only the users not
+                    // dropped yet: these add to the ones dropped before.
+                    run.dropped.extend(plan.usernames.iter().filter(|u| existing.contains(*u)).cloned());
+                } else {
+                    run.dropped = plan.usernames.iter().filter(|u| existing.contains(*u)).cloned().collect();
+                }
                 let processed = |j: &&Job| j.status.is_finished() && j.imported + j.skipped + j.failed > 0;
                 let ran = jobs.iter().find(processed);
                 // A job of this plan that ran and left some planned user in the pool is
@@ -279,6 +307,9 @@ impl Machine {
                 }
                 if run.dropped.len() == plan.usernames.len() {
                     return self.next_part();
+                }
+                if let Some(job) = ours {
+                    return self.upload(job);
                 }
                 let usable: Vec<Job> = jobs
                     .iter()
@@ -307,20 +338,20 @@ impl Machine {
                 self.phase = Phase::Following { job: job.clone(), polls: 0 };
                 Step::FindJobs { part }
             }
-            (Phase::Following { job, polls: 0 }, Seen::Jobs { jobs, .. }) => {
-                // Only jobs still to run count: an earlier, finished job of this plan (all of
-                // whose users failed) is not followed.
-                let same: Vec<Job> = jobs
-                    .into_iter()
-                    .filter(|j| j.name == job.name && !j.status.is_finished() && !self.dead.contains(&j.id))
-                    .collect();
-                match winner(&same) {
+            (Phase::Following { job, polls: 0 }, Seen::Jobs { jobs, now }) => {
+                let same: Vec<Job> = jobs.into_iter().filter(|j| j.name == job.name).collect();
+                // Only jobs still to run count: a finished job of this plan is not followed
+                // (an earlier one all of whose users failed, or a concurrent run's that ran
+                // while this run created its own: the recheck finds its users).
+                let to_run: Vec<Job> =
+                    same.iter().filter(|j| !j.status.is_finished() && !self.dead.contains(&j.id)).cloned().collect();
+                match winner(&to_run) {
                     Some(first) if first.id != job.id => {
                         self.runs[part].job = Some(first.clone());
                         self.phase = Phase::Following { job: first.clone(), polls: 1 };
                         Step::Follow { part, job: first.clone() }
                     }
-                    _ => self.upload(job),
+                    _ => self.recheck_before_upload(job, same, now),
                 }
             }
             (Phase::Following { polls, .. }, Seen::Described(job)) => {
@@ -330,7 +361,7 @@ impl Machine {
                 }
                 if polls >= FOLLOW_POLLS {
                     // The run that created it did not start it: take over.
-                    return self.upload(job);
+                    return self.recheck_before_upload(job, Vec::new(), 0.0);
                 }
                 self.phase = Phase::Following { job: job.clone(), polls: polls + 1 };
                 Step::Follow { part, job }
@@ -422,6 +453,18 @@ impl Machine {
     fn create(&mut self) -> Step {
         self.phase = Phase::Creating;
         Step::Create { part: self.current, name: self.parts[self.current].name.clone() }
+    }
+
+    /// Looks the users not dropped yet up again right before uploading to `job` (created by
+    /// this run or taken over): the recheck before the create may be seconds old. `jobs`:
+    /// the part's jobs as listed at `now`, for a job of this plan that ran meanwhile.
+    fn recheck_before_upload(&mut self, job: Job, jobs: Vec<Job>, now: f64) -> Step {
+        let part = self.current;
+        let run = &self.runs[part];
+        let usernames: Vec<String> =
+            self.parts[part].usernames.iter().filter(|u| !run.dropped.contains(*u)).cloned().collect();
+        self.phase = Phase::Rechecking { jobs, now, ours: Some(job) };
+        Step::Recheck { part, usernames }
     }
 
     fn upload(&mut self, job: Job) -> Step {
@@ -532,7 +575,10 @@ mod tests {
         assert!(matches!(m.next(existing(already)), Step::Create { .. }));
         let created = job("import-1", JobStatus::Created);
         assert_eq!(m.next(Seen::Created(created.clone())), Step::FindJobs { part: 0 });
-        m.next(jobs(vec![created]))
+        // Right before the upload, the users not dropped yet are looked up again.
+        let Step::Recheck { usernames, .. } = m.next(jobs(vec![created])) else { panic!() };
+        assert!(usernames.iter().all(|u| !already.contains(&u.as_str())), "{usernames:?}");
+        m.next(existing(&[]))
     }
 
     #[test]
@@ -657,7 +703,8 @@ mod tests {
         assert!(matches!(m.next(existing(&[])), Step::Create { .. }));
         let new = job("import-new", JobStatus::Created);
         m.next(Seen::Created(new.clone()));
-        let Step::Upload { job, .. } = m.next(jobs(vec![new, old])) else { panic!() };
+        assert!(matches!(m.next(jobs(vec![new, old])), Step::Recheck { .. }));
+        let Step::Upload { job, .. } = m.next(existing(&[])) else { panic!() };
         assert_eq!(job.id, "import-new");
     }
 
@@ -669,8 +716,84 @@ mod tests {
         let old = job("import-1", JobStatus::Created);
         let new = Job { created_at: Some(1005.0), ..job("import-2", JobStatus::Created) };
         m.next(Seen::Created(new.clone()));
-        let Step::Upload { job, .. } = m.next(jobs(vec![new, old])) else { panic!() };
+        assert!(matches!(m.next(jobs(vec![new, old])), Step::Recheck { .. }));
+        let Step::Upload { job, .. } = m.next(existing(&[])) else { panic!() };
         assert_eq!(job.id, "import-2");
+    }
+
+    /// Three runs of one plan while the role propagates: run A's create succeeded first, its
+    /// job ran and finished before run B's create (retried a while longer) returned. B's own
+    /// job then is the only one of the plan still to run, but the users it would upload are
+    /// A's: B reports A's job and uploads nothing. (Before, B uploaded every row to its job:
+    /// a second job, all of whose rows Cognito skipped.)
+    #[test]
+    fn a_run_whose_create_returns_after_a_concurrent_runs_job_ran_reports_that_job() {
+        let mut m = machine(&["alice", "bob", "carol"]);
+        m.next(Seen::Begin);
+        m.next(Seen::Role);
+        m.next(jobs(vec![]));
+        assert!(matches!(m.next(existing(&[])), Step::Create { .. }));
+        let mine = Job { created_at: Some(1003.0), ..job("import-b", JobStatus::Created) };
+        let theirs =
+            Job { imported: 3, created_at: Some(1001.0), upload_url: None, ..job("import-a", JobStatus::Succeeded) };
+        m.next(Seen::Created(mine.clone()));
+        let Step::Recheck { usernames, .. } = m.next(jobs(vec![mine, theirs.clone()])) else { panic!() };
+        assert_eq!(usernames, ["alice", "bob", "carol"]);
+        assert_eq!(m.next(existing(&["alice", "bob", "carol"])), Step::ReadLog { part: 0, job: theirs.clone() });
+        assert_eq!(m.next(Seen::Log(vec![])), Step::Verify);
+        assert_eq!(m.runs()[0].job.as_ref(), Some(&theirs));
+        assert_eq!(m.runs()[0].uploaded, None);
+    }
+
+    /// Two overlapping plans: another plan's job imported bob while this run created its job
+    /// (the first recheck saw bob missing). The recheck right before the upload drops him.
+    #[test]
+    fn users_imported_by_another_plan_while_the_job_was_created_are_not_uploaded() {
+        let mut m = machine(&["bob", "carol"]);
+        m.next(Seen::Begin);
+        m.next(Seen::Role);
+        m.next(jobs(vec![]));
+        assert!(matches!(m.next(existing(&[])), Step::Create { .. }));
+        let mine = job("import-1", JobStatus::Created);
+        m.next(Seen::Created(mine.clone()));
+        let other = Job { name: "cognito-sync-other".into(), imported: 2, ..job("import-9", JobStatus::Succeeded) };
+        assert!(matches!(m.next(jobs(vec![mine, other])), Step::Recheck { .. }));
+        let Step::Upload { job: to, usernames, .. } = m.next(existing(&["bob"])) else { panic!() };
+        assert_eq!(to.id, "import-1");
+        assert_eq!(usernames, ["carol"]);
+        assert_eq!(m.runs()[0].dropped, BTreeSet::from(["bob".to_owned()]));
+        // Every user imported meanwhile: nothing is uploaded, the job is left to expire.
+        let mut m = machine(&["bob"]);
+        m.next(Seen::Begin);
+        m.next(Seen::Role);
+        m.next(jobs(vec![]));
+        m.next(existing(&[]));
+        let mine = job("import-1", JobStatus::Created);
+        m.next(Seen::Created(mine.clone()));
+        m.next(jobs(vec![mine]));
+        assert_eq!(m.next(existing(&["bob"])), Step::Verify);
+        assert_eq!(m.runs()[0].uploaded, None);
+    }
+
+    #[test]
+    fn a_followed_job_never_started_is_taken_over_after_a_recheck() {
+        let mut m = machine(&["alice", "bob"]);
+        m.next(Seen::Begin);
+        m.next(Seen::Role);
+        m.next(jobs(vec![]));
+        m.next(existing(&[]));
+        let mine = Job { created_at: Some(1001.0), ..job("import-2", JobStatus::Created) };
+        let theirs = job("import-1", JobStatus::Created);
+        m.next(Seen::Created(mine.clone()));
+        assert!(matches!(m.next(jobs(vec![mine, theirs.clone()])), Step::Follow { .. }));
+        let mut step = m.next(Seen::Described(theirs.clone()));
+        while matches!(step, Step::Follow { .. }) {
+            step = m.next(Seen::Described(theirs.clone()));
+        }
+        assert!(matches!(step, Step::Recheck { .. }), "{step:?}");
+        let Step::Upload { job, usernames, .. } = m.next(existing(&["alice"])) else { panic!() };
+        assert_eq!(job.id, "import-1");
+        assert_eq!(usernames, ["bob"]);
     }
 
     #[test]
