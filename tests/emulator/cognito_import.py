@@ -320,6 +320,12 @@ def handle_upload(job_id: str, query: dict[str, str], headers: dict[str, str], b
     # not signed, so S3 accepts it -> accepted. Switch `upload_content_type`: refused.
     if "content-type" in headers and not st.chosen("upload_content_type"):
         return s3_error(403, "SignatureDoesNotMatch", SIG_MISMATCH_MSG)
+    # Fault `hold_upload`: the upload is answered (and the file taken) only once the fault
+    # is cleared, for 120 s at most, so a test can let other runs act between a run's
+    # re-check and its start without relying on timing.
+    held_until = time.time() + 120
+    while st.fault_value(job.access_key, "hold_upload") and time.time() < held_until:
+        time.sleep(0.05)
     fail = st.take_fault(job.access_key, "fail_upload", "UploadCSV")
     if fail is not None:
         status = int(fail.get("status", 500))
@@ -924,6 +930,12 @@ def _run_job(job: Job) -> None:
         pending = st.cfg("pending_seconds")
     if _wait(job, float(pending)):
         return _stopped(job)
+    # Fault `hold_start`: the job stays Pending (active) until the fault is cleared, for
+    # 120 s at most, so a test can let another run's start be refused without timing.
+    held_until = time.time() + 120
+    while st.fault_value(job.access_key, "hold_start") and time.time() < held_until:
+        if _wait(job, 0.05):
+            return _stopped(job)
     backend = cognitoidp_backends[job.account][job.region]
     pool = backend.user_pools.get(job.pool_id)
     if pool is None:

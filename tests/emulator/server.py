@@ -173,7 +173,7 @@ def _control(environ, start_response, body: bytes):
         if method in ("POST", "PUT"):
             if not isinstance(payload, dict):
                 return _json(start_response, 400, {"error": "body must be a JSON object"})
-            known = {"throttle", "server_error", "fail_upload", "slow_start_seconds", "fail_job",
+            known = {"throttle", "server_error", "fail_upload", "hold_upload", "hold_start", "slow_start_seconds", "fail_job",
                      "fail_rows", "role_propagation_seconds", "seed", "deny", "quotas",
                      "url_expiry_seconds", "token_ttl_seconds", *st.CHOICES}
             unknown = sorted(set(payload) - known)

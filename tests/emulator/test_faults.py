@@ -93,6 +93,36 @@ def test_fail_upload(aws):
     assert aws.counts()["UploadCSV"] == 2
 
 
+def test_hold_upload_answers_once_cleared(aws):
+    import threading
+    pool = aws.pool()
+    job = aws.job(pool)
+    aws.faults({"hold_upload": True})
+    data = csv_bytes(aws.header(pool), [user("a")])
+    answer = []
+    upload = threading.Thread(target=lambda: answer.append(put(job["PreSignedUrl"], data, SSE)))
+    upload.start()
+    time.sleep(0.5)
+    assert not answer and aws.counts()["UploadCSV"] == 1
+    aws.clear_faults()
+    upload.join(10)
+    assert answer and answer[0][0] == 200
+    aws.idp.start_user_import_job(UserPoolId=pool, JobId=job["JobId"])
+    assert aws.wait(pool, job["JobId"])["ImportedUsers"] == 1
+
+
+def test_hold_start_keeps_the_job_pending_until_cleared(aws):
+    pool = aws.pool()
+    job = aws.job(pool)
+    aws.faults({"hold_start": True})
+    put(job["PreSignedUrl"], csv_bytes(aws.header(pool), [user("a")]), SSE)
+    aws.idp.start_user_import_job(UserPoolId=pool, JobId=job["JobId"])
+    time.sleep(0.8)
+    assert aws.describe(pool, job["JobId"])["Status"] == "Pending"
+    aws.clear_faults()
+    assert aws.wait(pool, job["JobId"])["Status"] == "Succeeded"
+
+
 def test_slow_start(aws):
     pool = aws.pool()
     aws.faults({"slow_start_seconds": 1.0})

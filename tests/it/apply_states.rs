@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use crate::apply::{Setup, finish, wait_for_line};
 use crate::common::Workspace;
-use crate::common::emulator::emulator;
+use crate::common::emulator::{TestAccount, emulator};
 
 /// The usernames in the pool, read from the emulator's backend.
 fn pool_users(setup: &Setup) -> BTreeSet<String> {
@@ -56,6 +56,34 @@ fn other_manifest(setup: &Setup, pool: &str, users: &[&str]) -> Workspace {
     ws
 }
 
+/// Another access key of the test's account and region: its faults and counts are its own.
+fn second_key(setup: &Setup, suffix: &str) -> TestAccount {
+    TestAccount { access_key: format!("{}{suffix}", setup.account.access_key), region: setup.account.region }
+}
+
+/// Waits until `account` has sent an upload (held by the `hold_upload` fault).
+fn wait_for_upload(account: &TestAccount) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while account.count("UploadCSV") == 0 {
+        assert!(std::time::Instant::now() < deadline, "no upload within 120 s");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+/// `apply --format json`'s verdict for `username`, when the run planned it.
+fn state_of(report: &Value, username: &str) -> Option<(String, String)> {
+    report["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["username"] == username)
+        .map(|u| (u["state"].as_str().unwrap().to_owned(), u["reason"].as_str().unwrap_or_default().to_owned()))
+}
+
+fn report_of(run: &crate::common::Run) -> Value {
+    serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {}\n{}", run.stdout, run.stderr))
+}
+
 fn sigterm(child: &std::process::Child) {
     let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
     assert!(status.success());
@@ -85,13 +113,17 @@ fn an_expired_upload_url_gets_a_new_job_on_the_next_run() {
 fn a_role_just_created_by_role_create_is_retried_while_it_propagates() {
     let setup = Setup::new("statepropagation");
     setup.manifest(&["alice"]);
-    setup.faults(json!({"role_propagation_seconds": 3}));
+    // The role stays "not assumable" until the run has retried once (not for a fixed time:
+    // under load the run may reach its create later than any fixed time).
+    setup.faults(json!({"role_propagation_seconds": 3600}));
     let role = setup.run(&["role", "--create"]);
     assert_eq!(role.code, 0, "{}", role.stderr);
-    let run = setup.run(&["apply", "--yes"]);
-    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
-    assert!(!run.stderr.contains("created the shared import role"), "{}", run.stderr);
-    assert!(run.stderr.contains("Cognito cannot assume the import role yet"), "{}", run.stderr);
+    let mut child = setup.account.spawn(setup.ws.path(), &["apply", "--yes"]);
+    let seen = wait_for_line(&mut child, "Cognito cannot assume the import role yet");
+    setup.faults(json!({}));
+    let run = finish(child);
+    assert_eq!(run.code, 0, "{}\n{seen}{}", run.stdout, run.stderr);
+    assert!(!seen.contains("created the shared import role"), "{seen}");
     has_all(&setup, &["alice"]);
     assert_eq!(jobs_with_rows(&setup).len(), 1);
 }
@@ -112,25 +144,141 @@ fn three_concurrent_applies_while_the_role_propagates_run_one_job() {
     assert_eq!(ran[0]["imported"], 3);
 }
 
+/// The interleaving that made the test above fail under load, driven: run B's create is
+/// retried (IAM propagation) until run A of the same plan has imported every user; B's job
+/// then is the only one of the plan still to run. B must report A's job, not upload its
+/// rows to its own (which made a second job, all of whose rows Cognito skipped).
 #[test]
-fn two_overlapping_manifests_at_once_both_succeed_and_no_job_carries_an_existing_user() {
+fn a_run_whose_create_returns_after_another_run_of_the_plan_imported_reports_that_job() {
+    let setup = Setup::new("statelatecreate");
+    setup.manifest(&["alice", "bob", "carol"]);
+    assert_eq!(setup.run(&["role", "--create"]).code, 0);
+    let late = second_key(&setup, "L");
+    emulator().set_faults(&late, json!({"role_propagation_seconds": 3600}));
+    let mut b = late.spawn(setup.ws.path(), &["apply", "--yes", "--format", "json"]);
+    let seen = wait_for_line(&mut b, "Cognito cannot assume the import role yet");
+    let a = setup.run(&["apply", "--yes"]);
+    assert_eq!(a.code, 0, "{}\n{}", a.stdout, a.stderr);
+    emulator().set_faults(&late, json!({}));
+    let b = finish(b);
+    assert_eq!(b.code, 0, "{}\n{seen}{}", b.stdout, b.stderr);
+    assert!(b.stderr.contains("of this plan already ran: reporting it"), "{seen}{}", b.stderr);
+    assert_eq!(b.stderr.matches("created import job").count(), 1, "{seen}{}", b.stderr);
+    assert_eq!(late.count("UploadCSV") + late.count("StartUserImportJob"), 0, "B's own job is left to expire");
+    let report = report_of(&b);
+    assert_eq!(report["summary"]["missing"], 0, "{report:#}");
+    has_all(&setup, &["alice", "bob", "carol"]);
+    let ran = jobs_with_rows(&setup);
+    assert_eq!(ran.len(), 1, "{ran:#?}");
+    assert_eq!(ran[0]["imported"], 3);
+}
+
+/// What two overlapping plans applied at the same moment guarantee, whatever the timing
+/// (README "Concurrent runs"): both exit 0, the pool holds every user, bob is imported once
+/// and reported present by exactly one run, and a row can only be skipped for bob (when the
+/// other plan's job ran entirely between a run's re-check and its start, see the two tests
+/// below, which drive each interleaving).
+#[test]
+fn two_overlapping_manifests_at_once_both_succeed_and_import_the_shared_user_once() {
     let setup = Setup::new("stateoverlap");
     setup.manifest(&["alice", "bob"]);
     setup.run(&["role", "--create"]);
     let other = other_manifest(&setup, &setup.pool, &["bob", "carol"]);
-    let first = setup.account.spawn(setup.ws.path(), &["apply", "--yes"]);
-    let second = setup.account.spawn(other.path(), &["apply", "--yes"]);
+    let first = setup.account.spawn(setup.ws.path(), &["apply", "--yes", "--format", "json"]);
+    let second = setup.account.spawn(other.path(), &["apply", "--yes", "--format", "json"]);
     let (first, second) = (finish(first), finish(second));
     assert_eq!(first.code, 0, "{}\n{}", first.stdout, first.stderr);
     assert_eq!(second.code, 0, "{}\n{}", second.stdout, second.stderr);
+    has_all(&setup, &["alice", "bob", "carol"]);
+    let ran = jobs_with_rows(&setup);
+    let runs = format!("{ran:#?}\n{}\n{}", first.stderr, second.stderr);
+    assert_eq!(ran.len(), 2, "{runs}");
+    let sum = |key: &str| ran.iter().map(|j| j[key].as_u64().unwrap()).sum::<u64>();
+    assert_eq!(sum("imported"), 3, "bob imported once: {runs}");
+    assert_eq!(sum("failed"), 0, "{runs}");
+    assert!(sum("skipped") <= 1, "only bob's row may be skipped: {runs}");
+    let reports = [report_of(&first), report_of(&second)];
+    for (report, users) in reports.iter().zip([["alice", "bob"], ["bob", "carol"]]) {
+        assert_eq!(report["summary"]["missing"], 0, "{report:#}");
+        for user in users {
+            if let Some((state, _)) = state_of(report, user) {
+                assert!(state == "present" || state == "created_elsewhere", "{user}: {report:#}");
+            }
+        }
+    }
+    let bob_present = reports.iter().filter(|r| state_of(r, "bob").is_some_and(|(s, _)| s == "present")).count();
+    assert_eq!(bob_present, 1, "exactly one run imported bob: {runs}");
+}
+
+/// Run B (bob, carol) re-checked the pool and began its upload; run A (alice, bob) then ran
+/// its whole job before B's upload completed and B started. Cognito skips B's row for bob
+/// (it never imports a username twice): bob is imported once, B reports him created
+/// elsewhere with the skip, both exit 0. No client can close this window.
+#[test]
+fn another_plans_job_that_ran_during_the_upload_makes_cognito_skip_the_shared_user() {
+    let setup = Setup::new("stateoverlapskip");
+    setup.manifest(&["alice", "bob"]);
+    assert_eq!(setup.run(&["role", "--create"]).code, 0);
+    let other = other_manifest(&setup, &setup.pool, &["bob", "carol"]);
+    let late = second_key(&setup, "B");
+    emulator().set_faults(&late, json!({"hold_upload": true}));
+    let b = late.spawn(other.path(), &["apply", "--yes", "--format", "json"]);
+    wait_for_upload(&late);
+    let a = setup.run(&["apply", "--yes", "--format", "json"]);
+    assert_eq!(a.code, 0, "{}\n{}", a.stdout, a.stderr);
+    assert_eq!(state_of(&report_of(&a), "bob").unwrap().0, "present");
+    emulator().set_faults(&late, json!({}));
+    let b = finish(b);
+    assert_eq!(b.code, 0, "{}\n{}", b.stdout, b.stderr);
+    let report = report_of(&b);
+    let (state, reason) = state_of(&report, "bob").unwrap();
+    assert_eq!(state, "created_elsewhere", "{report:#}");
+    assert!(reason.contains("the job skipped its row"), "{report:#}");
+    assert_eq!(state_of(&report, "carol").unwrap().0, "present", "{report:#}");
+    assert_eq!(report["jobs"][0]["job"]["skipped"], 1, "{report:#}");
+    has_all(&setup, &["alice", "bob", "carol"]);
+    let ran = jobs_with_rows(&setup);
+    assert_eq!(ran.len(), 2, "{ran:#?}");
+    assert_eq!(ran.iter().map(|j| j["imported"].as_u64().unwrap()).sum::<u64>(), 3, "bob imported once");
+}
+
+/// Run B (bob, carol) re-checked and uploaded while run A's job (alice, bob) was pending:
+/// B's start is refused while A's job is active, B waits for it, re-checks, and uploads only
+/// carol. No job carries a row for a user that existed at its upload.
+#[test]
+fn another_plans_job_active_at_the_start_is_waited_for_and_the_shared_user_dropped() {
+    let setup = Setup::new("stateoverlapwait");
+    setup.manifest(&["alice", "bob"]);
+    assert_eq!(setup.run(&["role", "--create"]).code, 0);
+    let other = other_manifest(&setup, &setup.pool, &["bob", "carol"]);
+    let late = second_key(&setup, "B");
+    emulator().set_faults(&late, json!({"hold_upload": true}));
+    let mut b = late.spawn(other.path(), &["apply", "--yes", "--format", "json"]);
+    wait_for_upload(&late);
+    // A's job stays Pending (the account's one active job) until B waits for it.
+    setup.faults(json!({"hold_start": true}));
+    let mut a = setup.account.spawn(setup.ws.path(), &["apply", "--yes", "--format", "json"]);
+    wait_for_line(&mut a, "started import job");
+    emulator().set_faults(&late, json!({}));
+    let b_seen = wait_for_line(&mut b, "Cognito runs one at a time per account and region: waiting for it");
+    setup.faults(json!({}));
+    let a = finish(a);
+    assert_eq!(a.code, 0, "{}\n{}", a.stdout, a.stderr);
+    let b = finish(b);
+    assert_eq!(b.code, 0, "{}\n{b_seen}{}", b.stdout, b.stderr);
+    let report = report_of(&b);
+    let (state, reason) = state_of(&report, "bob").unwrap();
+    assert_eq!(state, "created_elsewhere", "{report:#}");
+    assert!(reason.contains("before the upload"), "{report:#}");
+    assert_eq!(state_of(&report, "carol").unwrap().0, "present", "{report:#}");
+    assert_eq!(state_of(&report_of(&a), "bob").unwrap().0, "present");
     has_all(&setup, &["alice", "bob", "carol"]);
     let ran = jobs_with_rows(&setup);
     assert_eq!(ran.len(), 2, "{ran:#?}");
     for job in &ran {
         assert_eq!(job["skipped"], 0, "a job carried a row for a user that existed at its upload: {ran:#?}");
     }
-    let total: u64 = ran.iter().map(|j| j["imported"].as_u64().unwrap()).sum();
-    assert_eq!(total, 3, "bob imported once");
+    assert_eq!(ran.iter().map(|j| j["imported"].as_u64().unwrap()).sum::<u64>(), 3, "bob imported once");
 }
 
 #[test]
