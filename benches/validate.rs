@@ -64,7 +64,7 @@ fn main() {
                 Kind::Invalid => "invalid",
             };
             println!(
-                "| {name} | {size} | {:.1} MB | {:.3} s | {:.1} MB |",
+                "| {name} | {size} | {:.1} MB | {:.3} s | {:.1} MiB |",
                 bytes as f64 / 1e6,
                 times[runs / 2].as_secs_f64(),
                 peak_kib as f64 / 1024.0
