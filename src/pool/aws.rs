@@ -457,7 +457,7 @@ async fn join_all<F: std::future::Future>(futures: Vec<F>) -> Vec<F::Output> {
 /// the pool through it.
 ///
 /// A pagination token lives an hour \[LISTUSERS-GUIDE\]: a chain that outlived it starts its
-/// partition again, not the walk, at most [`CHAIN_RESTARTS`] times. The reader hears of it
+/// partition again, not the walk, at most `CHAIN_RESTARTS` times. The reader hears of it
 /// ([`WalkEvent::Restart`]) and drops what that partition gave so far.
 pub struct Walk {
     pool_id: String,
