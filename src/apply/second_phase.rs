@@ -121,7 +121,7 @@ mod tests {
 
     use super::*;
     use crate::plan::NewGroup;
-    use crate::pool::{MembershipStrategy, ObservedUsers, PoolMfa, RemoteGroup, RemoteUser};
+    use crate::pool::{MembershipStrategy, RemoteGroup, RemoteUser};
 
     /// A pool in memory: what a read-back finds, and the changes sent to it.
     struct Memory {
@@ -159,21 +159,9 @@ mod tests {
 
     fn memory(users: Vec<RemoteUser>, refuse: Vec<&'static str>) -> Memory {
         let pool = ObservedPool {
-            id: "eu-west-1_T".into(),
-            name: "t".into(),
-            region: "eu-west-1".into(),
-            endpoint: None,
-            csv_header: vec![],
-            schema: BTreeMap::new(),
-            auto_verified: vec!["email".into()],
-            mfa: PoolMfa::Off,
-            username_attributes: vec![],
-            alias_attributes: vec![],
-            case_sensitive: true,
-            estimated_users: users.len() as u64,
-            users: ObservedUsers::all(users),
             groups: [("staff".to_owned(), RemoteGroup::default())].into(),
             memberships: Some(MembershipStrategy::PerUser),
+            ..ObservedPool::fixture(users)
         };
         Memory { pool, refuse, sent: RefCell::default(), reads: RefCell::default() }
     }

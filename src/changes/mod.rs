@@ -271,25 +271,13 @@ impl fmt::Display for ChangeError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pool::{MembershipStrategy, ObservedUsers, PoolMfa, RemoteGroup, RemoteUser};
+    use crate::pool::{MembershipStrategy, RemoteGroup, RemoteUser};
 
     fn pool(users: Vec<RemoteUser>, groups: &[&str]) -> ObservedPool {
         ObservedPool {
-            id: "eu-west-1_T".into(),
-            name: "t".into(),
-            region: "eu-west-1".into(),
-            endpoint: None,
-            csv_header: vec![],
-            schema: BTreeMap::new(),
-            auto_verified: vec!["email".into()],
-            mfa: PoolMfa::Off,
-            username_attributes: vec![],
-            alias_attributes: vec![],
-            case_sensitive: true,
-            estimated_users: users.len() as u64,
-            users: ObservedUsers::all(users),
             groups: groups.iter().map(|g| ((*g).to_owned(), RemoteGroup::default())).collect(),
             memberships: Some(MembershipStrategy::PerUser),
+            ..ObservedPool::fixture(users)
         }
     }
 

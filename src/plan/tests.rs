@@ -49,19 +49,9 @@ fn pool(users: Vec<RemoteUser>) -> ObservedPool {
     ObservedPool {
         id: "eu-west-1_Test1".into(),
         name: "test".into(),
-        region: "eu-west-1".into(),
-        endpoint: None,
         csv_header: header(),
         schema,
-        auto_verified: vec!["email".into()],
-        mfa: PoolMfa::Off,
-        username_attributes: vec![],
-        alias_attributes: vec![],
-        case_sensitive: true,
-        estimated_users: users.len() as u64,
-        users: ObservedUsers::all(users),
-        groups: BTreeMap::new(),
-        memberships: None,
+        ..ObservedPool::fixture(users)
     }
 }
 

@@ -1304,23 +1304,7 @@ mod tests {
 
     #[test]
     fn attributes_are_asked_for_only_when_every_user_has_them() {
-        let mut pool = ObservedPool {
-            id: "eu-west-1_Abc123".into(),
-            name: "p".into(),
-            region: "eu-west-1".into(),
-            endpoint: None,
-            csv_header: vec![],
-            schema: BTreeMap::new(),
-            auto_verified: vec![],
-            mfa: PoolMfa::Off,
-            username_attributes: vec![],
-            alias_attributes: vec![],
-            case_sensitive: true,
-            estimated_users: 0,
-            users: ObservedUsers::all(vec![]),
-            groups: BTreeMap::new(),
-            memberships: None,
-        };
+        let mut pool = ObservedPool { auto_verified: vec![], ..ObservedPool::fixture(vec![]) };
         let needed: BTreeSet<String> = ["email".to_owned(), "given_name".to_owned()].into();
         assert_eq!(attributes_to_get(&pool, &needed), None);
         pool.schema.insert("email".into(), SchemaAttribute { required: true, mutable: true, custom: false });

@@ -162,6 +162,31 @@ pub struct ObservedPool {
     pub memberships: Option<MembershipStrategy>,
 }
 
+#[cfg(test)]
+impl ObservedPool {
+    /// A pool for unit tests: case-sensitive, MFA off, email auto-verified, no schema, no
+    /// groups; tests override what they look at with struct update syntax.
+    pub(crate) fn fixture(users: Vec<RemoteUser>) -> Self {
+        ObservedPool {
+            id: "eu-west-1_T".into(),
+            name: "t".into(),
+            region: "eu-west-1".into(),
+            endpoint: None,
+            csv_header: vec![],
+            schema: BTreeMap::new(),
+            auto_verified: vec!["email".into()],
+            mfa: PoolMfa::Off,
+            username_attributes: vec![],
+            alias_attributes: vec![],
+            case_sensitive: true,
+            estimated_users: users.len() as u64,
+            users: ObservedUsers::all(users),
+            groups: BTreeMap::new(),
+            memberships: None,
+        }
+    }
+}
+
 impl ObservedPool {
     /// Usernames as the pool compares them.
     pub fn username_key(&self, username: &str) -> String {
