@@ -559,6 +559,17 @@ mod tests {
         Machine::new(parts, false)
     }
 
+    /// A machine for `users` that found no job and none of them in the pool: its next step
+    /// is the create.
+    fn at_create(users: &[&str]) -> Machine {
+        let mut m = machine(users);
+        m.next(Seen::Begin);
+        m.next(Seen::Role);
+        m.next(jobs(vec![]));
+        assert!(matches!(m.next(existing(&[])), Step::Create { .. }));
+        m
+    }
+
     fn existing(users: &[&str]) -> Seen {
         Seen::Existing(users.iter().map(|u| (*u).to_owned()).collect())
     }
@@ -654,11 +665,7 @@ mod tests {
 
     #[test]
     fn a_refused_create_with_nothing_running_is_the_job_quota() {
-        let mut m = machine(&["alice"]);
-        m.next(Seen::Begin);
-        m.next(Seen::Role);
-        m.next(jobs(vec![]));
-        m.next(existing(&[]));
+        let mut m = at_create(&["alice"]);
         assert!(matches!(m.next(Seen::CreateRefused), Step::FindActive { .. }));
         assert_eq!(m.next(jobs(vec![])), Step::Done);
         assert_eq!(m.stuck(), Some(&Stuck::JobQuota));
@@ -728,11 +735,7 @@ mod tests {
     /// a second job, all of whose rows Cognito skipped.)
     #[test]
     fn a_run_whose_create_returns_after_a_concurrent_runs_job_ran_reports_that_job() {
-        let mut m = machine(&["alice", "bob", "carol"]);
-        m.next(Seen::Begin);
-        m.next(Seen::Role);
-        m.next(jobs(vec![]));
-        assert!(matches!(m.next(existing(&[])), Step::Create { .. }));
+        let mut m = at_create(&["alice", "bob", "carol"]);
         let mine = Job { created_at: Some(1003.0), ..job("import-b", JobStatus::Created) };
         let theirs =
             Job { imported: 3, created_at: Some(1001.0), upload_url: None, ..job("import-a", JobStatus::Succeeded) };
@@ -749,11 +752,7 @@ mod tests {
     /// (the first recheck saw bob missing). The recheck right before the upload drops him.
     #[test]
     fn users_imported_by_another_plan_while_the_job_was_created_are_not_uploaded() {
-        let mut m = machine(&["bob", "carol"]);
-        m.next(Seen::Begin);
-        m.next(Seen::Role);
-        m.next(jobs(vec![]));
-        assert!(matches!(m.next(existing(&[])), Step::Create { .. }));
+        let mut m = at_create(&["bob", "carol"]);
         let mine = job("import-1", JobStatus::Created);
         m.next(Seen::Created(mine.clone()));
         let other = Job { name: "cognito-sync-other".into(), imported: 2, ..job("import-9", JobStatus::Succeeded) };
@@ -763,11 +762,7 @@ mod tests {
         assert_eq!(usernames, ["carol"]);
         assert_eq!(m.runs()[0].dropped, BTreeSet::from(["bob".to_owned()]));
         // Every user imported meanwhile: nothing is uploaded, the job is left to expire.
-        let mut m = machine(&["bob"]);
-        m.next(Seen::Begin);
-        m.next(Seen::Role);
-        m.next(jobs(vec![]));
-        m.next(existing(&[]));
+        let mut m = at_create(&["bob"]);
         let mine = job("import-1", JobStatus::Created);
         m.next(Seen::Created(mine.clone()));
         m.next(jobs(vec![mine]));
@@ -777,11 +772,7 @@ mod tests {
 
     #[test]
     fn a_followed_job_never_started_is_taken_over_after_a_recheck() {
-        let mut m = machine(&["alice", "bob"]);
-        m.next(Seen::Begin);
-        m.next(Seen::Role);
-        m.next(jobs(vec![]));
-        m.next(existing(&[]));
+        let mut m = at_create(&["alice", "bob"]);
         let mine = Job { created_at: Some(1001.0), ..job("import-2", JobStatus::Created) };
         let theirs = job("import-1", JobStatus::Created);
         m.next(Seen::Created(mine.clone()));
@@ -798,11 +789,7 @@ mod tests {
 
     #[test]
     fn a_concurrent_run_of_the_plan_is_followed() {
-        let mut m = machine(&["alice"]);
-        m.next(Seen::Begin);
-        m.next(Seen::Role);
-        m.next(jobs(vec![]));
-        m.next(existing(&[]));
+        let mut m = at_create(&["alice"]);
         let mine = Job { created_at: Some(1001.0), ..job("import-2", JobStatus::Created) };
         let theirs = job("import-1", JobStatus::Created);
         m.next(Seen::Created(mine.clone()));
